@@ -1,0 +1,84 @@
+"""A sandboxed interpreter for Deluge, the scripting language of Zoho's chat and business apps.
+
+The embedding API:
+
+    import deluge
+
+    module = deluge.parse(source)                 # syntax only; raises ParseError
+    program = deluge.compile(source)              # parse + save-time checks + compile; raises ParseError
+    result = program.run(context, grant=None, limits=None)
+    result = deluge.run(source, context, grant=None, limits=None)
+
+    result.output          # rendered `info` lines
+    result.value           # the returned Deluge value (or None)
+    result.returned        # its rendering, or None when nothing was returned
+    result.error           # None or a DelugeError (run never raises for a script's fault)
+    result.raise_for_error()
+    result.stats           # steps, elapsed seconds
+
+`grant` is None (nothing: every network, mail, task or connection use is a
+`consent` error), "all", or a list of capability strings such as
+"api:api.example.com", "task:zoho.crm.getRecords", "connection:crm", "mail:send".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deluge.errors import (
+    BudgetExceeded,
+    ConsentRequired,
+    DelugeError,
+    DelugeRuntimeError,
+    DelugeSyntaxError,
+    ParseError,
+)
+from deluge.limits import Limits
+from deluge.runtime.program import VERSION, Grant, Program, Result, Stats, compile_program
+from deluge.syntax import nodes
+from deluge.syntax.parser import parse as _parse
+
+__version__ = VERSION
+
+__all__ = [
+    "BudgetExceeded",
+    "ConsentRequired",
+    "DelugeError",
+    "DelugeRuntimeError",
+    "DelugeSyntaxError",
+    "Limits",
+    "ParseError",
+    "Program",
+    "Result",
+    "Stats",
+    "compile",
+    "nodes",
+    "parse",
+    "run",
+]
+
+
+def parse(source: str | bytes) -> nodes.Module:
+    """The syntax tree of a script (syntax only, D57); raises ParseError."""
+    return _parse(source)
+
+
+def compile(source: str | bytes, *, limits: Limits | None = None) -> Program:  # noqa: A001
+    """A checked, compiled program; raises ParseError for anything Zoho would refuse to save."""
+    return compile_program(source, limits=limits)
+
+
+def run(
+    source: str | bytes,
+    context: dict[str, Any] | None = None,
+    *,
+    grant: Grant = None,
+    limits: Limits | None = None,
+    host: Any = None,
+) -> Result:
+    """Compiles (cached by source) and runs a script. A script's fault lands in `Result.error`."""
+    try:
+        program = compile_program(source, limits=limits)
+    except DelugeError as exc:
+        return Result(error=exc)
+    return program.run(context, grant=grant, limits=limits, host=host)

@@ -1,0 +1,632 @@
+"""Compiles checked Deluge nodes into Python `ast` nodes, then once into a code object.
+
+Script text never reaches Python's compiler: every Python node is built here
+from our own nodes. The generated code uses only mangled local names (`v_total`),
+constants, control flow and calls of the helpers in `helpers.namespace()`; it
+never reads an attribute or a subscript of a value a script controls (the only
+attribute it touches is `_ex.left`, the step countdown of our own `Execution`).
+
+Shape of the output:
+
+    def f0_twice(_ex, v_n):          # one per function defined in the script
+        _s = _ex.left                # the step countdown lives in a local
+        v_x = None                   # every local starts as null
+        try:
+            _s -= 2                  # each straight-line segment charges its statements
+            ...
+        finally:
+            _ex.left = _s            # callers read the countdown back
+
+    def __main__(_ex, v_user):       # the top-level statements; free names are parameters
+
+Steps are charged per segment on entry (a segment ends after an `if`, `for
+each` or `try`, whose bodies may leave early) and checked at loop back-edges
+and calls (LANGUAGE.md 8). A statement that calls a function of the script is
+bracketed so the callee continues the same countdown. Every generated node
+carries the line of the Deluge statement it comes from, so a failure inside
+any helper is reported at the script's own line.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import sys
+from typing import Any
+
+from deluge.analysis.checker import TYPE_WORDS, CheckResult
+from deluge.analysis.names import BUILTIN_VALUES, CallTarget, function_key, resolve_call
+from deluge.builtins import registry
+from deluge.catalog import Catalog
+from deluge.runtime.helpers import GENERATED_FILENAME
+from deluge.runtime.values import DateTime, Time
+from deluge.syntax import nodes as n
+
+BINARY_HELPERS = {
+    "+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod",
+    "==": "_eq", "!=": "_ne", "<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge",
+}
+COMPOUND = {"+=": "_add", "-=": "_sub", "*=": "_mul", "/=": "_div", "%=": "_mod"}
+UNARY_HELPERS = {"-": "_neg", "+": "_pos", "!": "_not"}
+TYPED_LIST_KINDS = {
+    "string": "TEXT", "text": "TEXT", "int": "NUMBER", "integer": "NUMBER", "bigint": "NUMBER",
+    "number": "NUMBER", "long": "NUMBER", "float": "DECIMAL", "decimal": "DECIMAL", "double": "DECIMAL",
+    "date": "DATE-TIME", "datetime": "DATE-TIME", "timestamp": "DATE-TIME", "time": "DATE-TIME",
+    "bool": "BOOLEAN", "boolean": "BOOLEAN",
+}
+
+
+class CompileError(Exception):
+    """An internal error of the compiler (a node type it does not know)."""
+
+
+def _name(ident: str) -> ast.Name:
+    return ast.Name(id=ident, ctx=ast.Load())
+
+
+def _store(ident: str) -> ast.Name:
+    return ast.Name(id=ident, ctx=ast.Store())
+
+
+def _const(value: Any) -> ast.Constant:
+    return ast.Constant(value=value)
+
+
+def _call(func: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=_name(func), args=list(args), keywords=[])
+
+
+def _charge(count: int) -> ast.stmt:
+    return ast.AugAssign(target=_store("_s"), op=ast.Sub(), value=_const(count))
+
+
+def _check() -> ast.stmt:
+    # if _s < 0: _s = _tick(_ex, _s)
+    return ast.If(
+        test=ast.Compare(left=_name("_s"), ops=[ast.Lt()], comparators=[_const(0)]),
+        body=[ast.Assign(targets=[_store("_s")], value=_call("_tick", _name("_ex"), _name("_s")))],
+        orelse=[],
+    )
+
+
+def stamp(node: ast.AST, line: int) -> ast.AST:
+    """Gives `line` to every node under `node` that has no position yet."""
+    for child in ast.walk(node):
+        if "lineno" in child._attributes and getattr(child, "lineno", None) is None:
+            child.lineno = line  # type: ignore[attr-defined]
+            child.end_lineno = line  # type: ignore[attr-defined]
+            child.col_offset = 0  # type: ignore[attr-defined]
+            child.end_col_offset = 0  # type: ignore[attr-defined]
+    return node
+
+
+def _contains_user_call(node: n.Node, functions: dict[str, n.FunctionDef]) -> bool:
+    for item in n.walk(node):
+        if isinstance(item, n.Call):
+            from deluge.analysis.names import split_user_name
+
+            user = split_user_name(item.name)
+            if user is not None and function_key(user) in functions:
+                return True
+    return False
+
+
+def _step_cost(stmt: n.Stmt) -> int:
+    """What a statement charges in the segment that holds it (a `for each` charges per iteration)."""
+    if isinstance(stmt, n.ForEach):
+        return 0
+    return 1
+
+
+def _ends_segment(stmt: n.Stmt) -> bool:
+    """A segment ends after a statement that may leave or repeat part of the code."""
+    return isinstance(stmt, (n.If, n.ForEach, n.Try, n.Return, n.Break, n.Continue))
+
+
+class FunctionCompiler:
+    """Compiles one function body (or the top-level statements) into a Python `def`."""
+
+    def __init__(self, program: ProgramCompiler, *, top_level: bool, fn: n.FunctionDef | None) -> None:
+        self.program = program
+        self.top_level = top_level
+        self.fn = fn
+        self.locals: set[str] = set()
+        self.temps = 0
+        self.line = 1
+
+    # ------------------------------------------------------------ names
+
+    def var(self, name: str) -> str:
+        self.locals.add(name)
+        return f"v_{name}"
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"_t{self.temps}"
+
+    # ------------------------------------------------------------ blocks and statements
+
+    def block(self, body: tuple[n.Stmt, ...], *, first_charge: int = 0, check_first: bool = False) -> list[ast.stmt]:
+        """The statements of a block, with a step charge at the start of every segment.
+
+        `first_charge` is added to the first segment's charge (a loop header, a catch);
+        with `check_first` the countdown is checked right after it (a loop back-edge).
+        """
+        segments: list[list[n.Stmt]] = [[]]
+        for stmt in body:
+            if segments[-1] and _ends_segment(segments[-1][-1]):
+                segments.append([])
+            segments[-1].append(stmt)
+        out: list[ast.stmt] = []
+        for index, segment in enumerate(segments):
+            cost = sum(_step_cost(s) for s in segment) + (first_charge if index == 0 else 0)
+            line = segment[0].line if segment else self.line
+            if cost:
+                out.append(stamp(_charge(cost), line))  # type: ignore[arg-type]
+            if index == 0 and check_first:
+                out.append(stamp(_check(), line))  # type: ignore[arg-type]
+            for stmt in segment:
+                self.line = stmt.line
+                out.extend(self.statement(stmt))
+        if not out:
+            out.append(ast.Pass())
+        return out
+
+    def statement(self, stmt: n.Stmt) -> list[ast.stmt]:
+        visit = getattr(self, f"stmt_{type(stmt).__name__}", None)
+        if visit is None:
+            raise CompileError(f"no compiler for statement {type(stmt).__name__}")
+        produced = visit(stmt)
+        for node in produced:
+            stamp(node, stmt.line)
+        return produced  # type: ignore[no-any-return]
+
+    def bracket(self, node: n.Node, statements: list[ast.stmt]) -> list[ast.stmt]:
+        """Lets a called script function continue this function's step countdown."""
+        if not _contains_user_call(node, self.program.functions):
+            return statements
+        return [
+            ast.Assign(targets=[ast.Attribute(value=_name("_ex"), attr="left", ctx=ast.Store())], value=_name("_s")),
+            ast.Try(
+                body=statements,
+                handlers=[],
+                orelse=[],
+                finalbody=[ast.Assign(targets=[_store("_s")],
+                                      value=ast.Attribute(value=_name("_ex"), attr="left", ctx=ast.Load()))],
+            ),
+        ]
+
+    def stmt_Assign(self, stmt: n.Assign) -> list[ast.stmt]:
+        target = stmt.target
+        value = self.expr(stmt.value)
+        if isinstance(target, n.Name):
+            ident = self.var(target.name)
+            if stmt.op != "=":
+                value = _call(COMPOUND[stmt.op], _name(ident), value)
+            return self.bracket(stmt, [ast.Assign(targets=[_store(ident)], value=value)])
+        assert isinstance(target, n.Member)
+        receiver = self.expr(target.receiver)
+        if stmt.op != "=":
+            holder = self.temp()
+            self.locals_temp(holder)
+            current = _call("_member", _name("_ex"), _name(holder), _const(target.name))
+            return self.bracket(stmt, [
+                ast.Assign(targets=[_store(holder)], value=receiver),
+                ast.Expr(_call("_setmember", _name("_ex"), _name(holder), _const(target.name),
+                               _call(COMPOUND[stmt.op], current, value))),
+            ])
+        return self.bracket(stmt, [
+            ast.Expr(_call("_setmember", _name("_ex"), receiver, _const(target.name), value))
+        ])
+
+    def locals_temp(self, ident: str) -> None:
+        pass  # temporaries are plain Python locals; nothing to declare
+
+    def stmt_ExprStmt(self, stmt: n.ExprStmt) -> list[ast.stmt]:
+        return self.bracket(stmt, [ast.Expr(self.expr(stmt.expr))])
+
+    def stmt_Info(self, stmt: n.Info) -> list[ast.stmt]:
+        return self.bracket(stmt, [ast.Expr(_call("_info", _name("_ex"), self.expr(stmt.value)))])
+
+    def stmt_Return(self, stmt: n.Return) -> list[ast.stmt]:
+        if stmt.value is None:
+            value: ast.expr = _name("_NORETURN") if self.top_level else _const(None)
+        else:
+            value = self.expr(stmt.value)
+        return self.bracket(stmt, [ast.Return(value=value)])
+
+    def stmt_Break(self, stmt: n.Break) -> list[ast.stmt]:
+        return [ast.Break()]
+
+    def stmt_Continue(self, stmt: n.Continue) -> list[ast.stmt]:
+        return [ast.Continue()]
+
+    def condition(self, expr: n.Expr, prefix: list[ast.stmt]) -> ast.expr:
+        """A condition's test; a call of a script function is evaluated first into a temporary."""
+        test = _call("_truth", self.expr(expr))
+        if _contains_user_call(expr, self.program.functions):
+            holder = self.temp()
+            prefix.extend(self.bracket(expr, [ast.Assign(targets=[_store(holder)], value=test)]))
+            return _name(holder)
+        return test
+
+    def stmt_If(self, stmt: n.If) -> list[ast.stmt]:
+        return self._if_chain(stmt.branches, stmt.orelse, first=True)
+
+    def _if_chain(self, branches: tuple[n.IfBranch, ...], orelse: tuple[n.Stmt, ...] | None,
+                  first: bool) -> list[ast.stmt]:
+        branch = branches[0]
+        out: list[ast.stmt] = []
+        if not first:
+            out.append(stamp(_charge(1), branch.line))  # type: ignore[arg-type]
+        test = self.condition(branch.condition, out)
+        body = self.block(branch.body)
+        if len(branches) > 1:
+            rest = self._if_chain(branches[1:], orelse, first=False)
+        elif orelse is not None:
+            rest = self.block(orelse)
+        else:
+            rest = []
+        node = ast.If(test=test, body=body, orelse=rest)
+        for item in out:
+            stamp(item, branch.line)
+        out.append(stamp(node, branch.line))  # type: ignore[arg-type]
+        return out
+
+    def stmt_ForEach(self, stmt: n.ForEach) -> list[ast.stmt]:
+        prefix: list[ast.stmt] = []
+        iterable = _call("_iter_index" if stmt.index else "_iter", self.expr(stmt.iterable))
+        if _contains_user_call(stmt.iterable, self.program.functions):
+            holder = self.temp()
+            prefix.extend(self.bracket(stmt.iterable, [ast.Assign(targets=[_store(holder)], value=iterable)]))
+            iterable = _name(holder)
+        target = self.var(stmt.var)
+        body = self.block(stmt.body, first_charge=1, check_first=True)
+        loop = ast.For(target=_store(target), iter=iterable, body=body, orelse=[])
+        for item in prefix:
+            stamp(item, stmt.line)
+        return [*prefix, stamp(loop, stmt.line)]  # type: ignore[list-item]
+
+    def stmt_Try(self, stmt: n.Try) -> list[ast.stmt]:
+        body = self.block(stmt.body)
+        exc = self.temp()
+        handler_body = [
+            stamp(ast.Assign(targets=[_store(self.var(stmt.var))], value=_call("_caught", _name(exc))),
+                  stmt.var_line),
+            *self.block(stmt.handler, first_charge=1),
+        ]
+        handler = ast.ExceptHandler(type=_name("_RuntimeError"), name=exc, body=handler_body)
+        stamp(handler, stmt.var_line)
+        return [ast.Try(body=body, handlers=[handler], orelse=[], finalbody=[])]
+
+    def stmt_TaskStmt(self, stmt: n.TaskStmt) -> list[ast.stmt]:
+        keys: list[ast.expr | None] = []
+        values: list[ast.expr] = []
+        for entry in stmt.entries:
+            keys.append(_const(entry.key))
+            if entry.key in ("type", "response-format", "content type") and isinstance(entry.value, n.Name) \
+                    and entry.value.name not in self.program.assigned_anywhere(self.fn):
+                values.append(_const(entry.value.name))
+            else:
+                values.append(self.expr(entry.value))
+        entries = ast.Dict(keys=keys, values=values)
+        call = _call("_invokeurl" if stmt.kind == "invokeurl" else "_sendmail", _name("_ex"), entries)
+        if stmt.target is None:
+            return self.bracket(stmt, [ast.Expr(call)])
+        return self.bracket(stmt, self._store_result(stmt.target, call))
+
+    def _store_result(self, target: n.Expr, value: ast.expr) -> list[ast.stmt]:
+        if isinstance(target, n.Name):
+            return [ast.Assign(targets=[_store(self.var(target.name))], value=value)]
+        assert isinstance(target, n.Member)
+        return [ast.Expr(_call("_setmember", _name("_ex"), self.expr(target.receiver), _const(target.name), value))]
+
+    def _creator_stmt(self, what: str) -> list[ast.stmt]:
+        return [ast.Expr(_call("_creator", _name("_ex"), _const(what)))]
+
+    def stmt_Insert(self, stmt: n.Insert) -> list[ast.stmt]:
+        return self._creator_stmt("insert into")
+
+    def stmt_Delete(self, stmt: n.Delete) -> list[ast.stmt]:
+        return self._creator_stmt("delete from")
+
+    def stmt_Alert(self, stmt: n.Alert) -> list[ast.stmt]:
+        return self._creator_stmt("alert")
+
+    def stmt_CancelSubmit(self, stmt: n.CancelSubmit) -> list[ast.stmt]:
+        return self._creator_stmt("cancel submit")
+
+    def stmt_FieldAction(self, stmt: n.FieldAction) -> list[ast.stmt]:
+        return self._creator_stmt(stmt.action)
+
+    def stmt_UiCall(self, stmt: n.UiCall) -> list[ast.stmt]:
+        return self._creator_stmt(f"ui.{stmt.method}")
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, expr: n.Expr) -> ast.expr:
+        kind = type(expr)
+        if kind is n.BinOp:
+            return self.binop(expr)  # type: ignore[arg-type]
+        visit = getattr(self, f"expr_{kind.__name__}", None)
+        if visit is None:
+            raise CompileError(f"no compiler for expression {kind.__name__}")
+        return visit(expr)  # type: ignore[no-any-return]
+
+    def binop(self, expr: n.BinOp) -> ast.expr:
+        # Left-deep chains (a + b + c ...) are folded without recursion.
+        spine: list[n.BinOp] = []
+        node: Any = expr
+        while type(node) is n.BinOp:
+            spine.append(node)
+            node = node.left
+        result = self.expr(node)
+        for binop in reversed(spine):
+            right = self.expr(binop.right)
+            if binop.op == "&&":
+                result = ast.BoolOp(op=ast.And(), values=[_call("_and", result), _call("_and", right)])
+            elif binop.op == "||":
+                result = ast.BoolOp(op=ast.Or(), values=[_call("_or", result), _call("_or", right)])
+            else:
+                result = _call(BINARY_HELPERS[binop.op], result, right)
+        return result
+
+    def expr_Text(self, expr: n.Text) -> ast.expr:
+        return _const(expr.value)
+
+    def expr_Number(self, expr: n.Number) -> ast.expr:
+        return _const(expr.value)
+
+    def expr_Decimal(self, expr: n.Decimal) -> ast.expr:
+        return _const(expr.value)
+
+    def expr_Boolean(self, expr: n.Boolean) -> ast.expr:
+        return _const(expr.value)
+
+    def expr_Null(self, expr: n.Null) -> ast.expr:
+        return _const(None)
+
+    def expr_DateTimeLit(self, expr: n.DateTimeLit) -> ast.expr:
+        y, mo, d, h, mi, s = expr.fields
+        if expr.two_digit_year:
+            return _call("_date2", _name("_ex"), *(_const(x) for x in expr.fields), _const(expr.has_time))
+        value = DateTime(_dt.datetime(y, mo, d, h, mi, s), date_only=not expr.has_time)
+        return _name(self.program.constant(value))
+
+    def expr_TimeLit(self, expr: n.TimeLit) -> ast.expr:
+        h, m, s = expr.fields
+        return _name(self.program.constant(Time(h * 3600 + m * 60 + s)))
+
+    def expr_ListLit(self, expr: n.ListLit) -> ast.expr:
+        return _call("_list", *(self.expr(item) for item in expr.items))
+
+    def expr_MapLit(self, expr: n.MapLit) -> ast.expr:
+        flat: list[ast.expr] = []
+        for key, value in expr.pairs:
+            flat.append(self.expr(key))
+            flat.append(self.expr(value))
+        return _call("_map", *flat)
+
+    def expr_EmptyBraces(self, expr: n.EmptyBraces) -> ast.expr:
+        return _call("_blank")
+
+    def expr_Name(self, expr: n.Name) -> ast.expr:
+        name = expr.name
+        if name.lower() in BUILTIN_VALUES and name not in self.program.assigned_anywhere(self.fn):
+            return _call("_" + BUILTIN_VALUES[name.lower()], _name("_ex"))
+        return _name(self.var(name))
+
+    def expr_DottedName(self, expr: n.DottedName) -> ast.expr:
+        from deluge.analysis.names import canonical_system
+
+        return _call("_sys", _name("_ex"), _const(canonical_system(expr.name, self.program.catalog)))
+
+    def expr_PairArg(self, expr: n.PairArg) -> ast.expr:
+        return _call("_pair", self.expr(expr.key), self.expr(expr.value))
+
+    def expr_Member(self, expr: n.Member) -> ast.expr:
+        return _call("_member", _name("_ex"), self.expr(expr.receiver), _const(expr.name))
+
+    def expr_UnaryOp(self, expr: n.UnaryOp) -> ast.expr:
+        if expr.op == "-" and type(expr.operand) is n.Number:
+            return _call("_checkint", _const(-expr.operand.value))  # type: ignore[attr-defined]
+        if expr.op == "-" and type(expr.operand) is n.Decimal:
+            return _const(-expr.operand.value)  # type: ignore[attr-defined]
+        return _call(UNARY_HELPERS[expr.op], self.expr(expr.operand))
+
+    def expr_IfExpr(self, expr: n.IfExpr) -> ast.expr:
+        return ast.IfExp(test=_call("_truth", self.expr(expr.condition)),
+                         body=self.expr(expr.then), orelse=self.expr(expr.otherwise))
+
+    def expr_TypedList(self, expr: n.TypedList) -> ast.expr:
+        kind = TYPED_LIST_KINDS[expr.type_name.lower()]
+        return _call("_typedlist", _name("_ex"), _const(kind), *(self.expr(a) for a in expr.args))
+
+    def expr_Fetch(self, expr: n.Fetch) -> ast.expr:
+        return _call("_creator", _name("_ex"), _const(f"{expr.form}[...]"))
+
+    def expr_MethodCall(self, expr: n.MethodCall) -> ast.expr:
+        lname = expr.name.lower()
+        receiver_node = expr.receiver
+        if not self.program.catalog.knows(expr.name):
+            # A Creator subform row constructor: `Purchase_Order.Items()` (D56).
+            return _call("_creator", _name("_ex"), _const(f"{self._describe(receiver_node)}.{expr.name}()"))
+        dispatcher = self.program.method(lname, expr.name)
+        return _call(dispatcher, _name("_ex"), self.expr(receiver_node), *(self.expr(a) for a in expr.args))
+
+    def _describe(self, node: n.Expr) -> str:
+        if isinstance(node, n.Name):
+            return node.name
+        return "record"
+
+    def expr_Call(self, expr: n.Call) -> ast.expr:
+        target = resolve_call(expr.name, self.program.catalog, self.program.functions)
+        args = [self.expr(a) for a in expr.args]
+        if target.kind == "user":
+            return _call("_callf", _name("_ex"), _name(self.program.function_ident(target.name)), *args)
+        if target.kind == "task":
+            return _call("_task", _name("_ex"), _const(target.name), *args)
+        if target.kind == "sysvar_method":
+            dispatcher = self.program.method(target.name.lower(), target.name)
+            receiver = _call("_sys", _name("_ex"), _const(target.system))
+            return _call(dispatcher, _name("_ex"), receiver, *args)
+        if target.kind == "builtin":
+            return self.builtin_call(target, expr, args)
+        raise CompileError(f"unresolved call {expr.name}")  # the checker reports these first
+
+    def builtin_call(self, target: CallTarget, expr: n.Call, args: list[ast.expr]) -> ast.expr:
+        lname = target.name.lower()
+        if lname == "ifnull" and len(args) == 2:
+            holder = self.temp()
+            return ast.IfExp(
+                test=_call("_nullish", ast.NamedExpr(target=_store(holder), value=args[0])),
+                body=args[1],
+                orelse=_name(holder),
+            )
+        if lname in ("count", "openurl") and self.program.catalog.forms(lname)[0].group == "record":
+            return _call("_creator", _name("_ex"), _const(f"{target.name}(...)"))
+        impl = registry.FUNCTIONS.get(lname)
+        if impl is None:
+            return _call("_callfn", _name("_ex"), _const(lname), _const(target.name), ast.Tuple(elts=args, ctx=ast.Load()))
+        return _call(self.program.function_impl(lname, impl), _name("_ex"), *args)
+
+
+class ProgramCompiler:
+    """Compiles a whole module: the functions, the main body, and the constants they share."""
+
+    def __init__(self, module: n.Module, check: CheckResult, catalog: Catalog) -> None:
+        self.module = module
+        self.catalog = catalog
+        self.functions = check.functions
+        self.free_names = list(check.free_names)
+        self.globals: dict[str, Any] = {}
+        self._constants: dict[int, str] = {}
+        self._methods: dict[str, str] = {}
+        self._impls: dict[str, str] = {}
+        self._function_idents: dict[str, str] = {}
+        self._assigned: dict[int, set[str]] = {}
+        for index, fn in enumerate(module.functions):
+            self._function_idents[function_key(fn.name)] = f"f{index}_{fn.name}"
+
+    def function_ident(self, name: str) -> str:
+        return self._function_idents[function_key(name)]
+
+    def constant(self, value: Any) -> str:
+        ident = f"_k{len(self._constants)}"
+        self._constants[len(self._constants)] = ident
+        self.globals[ident] = value
+        return ident
+
+    def method(self, lname: str, display: str) -> str:
+        ident = self._methods.get(lname)
+        if ident is None:
+            ident = f"_m_{lname}"
+            self._methods[lname] = ident
+            self.globals[ident] = registry.dispatcher(lname, display)
+        return ident
+
+    def function_impl(self, lname: str, impl: Any) -> str:
+        ident = self._impls.get(lname)
+        if ident is None:
+            ident = f"_fn_{lname.replace('.', '_')}"
+            self._impls[lname] = ident
+            self.globals[ident] = impl
+        return ident
+
+    def assigned_anywhere(self, fn: n.FunctionDef | None) -> set[str]:
+        """Names assigned somewhere in a body (they are variables even where a built-in word is meant)."""
+        key = id(fn)
+        if key not in self._assigned:
+            names: set[str] = set()
+            body = fn.body if fn is not None else self.module.body
+            for stmt in body:
+                for node in n.walk(stmt):
+                    if isinstance(node, n.Assign) and isinstance(node.target, n.Name):
+                        names.add(node.target.name)
+                    elif isinstance(node, n.ForEach):
+                        names.add(node.var)
+                    elif isinstance(node, n.Try):
+                        names.add(node.var)
+                    elif isinstance(node, (n.TaskStmt, n.Insert)) and isinstance(node.target, n.Name):
+                        names.add(node.target.name)
+            if fn is not None:
+                names.update(p.name for p in fn.params)
+            self._assigned[key] = names
+        return self._assigned[key]
+
+    def compile_function(self, fn: n.FunctionDef | None) -> ast.FunctionDef:
+        fc = FunctionCompiler(self, top_level=fn is None, fn=fn)
+        if fn is None:
+            params = [f"v_{name}" for name in self.free_names]
+            fc.locals.update(self.free_names)
+            body = fc.block(self.module.body)
+            body.append(stamp(ast.Return(value=_name("_NORETURN")), self.module.end_line))  # type: ignore[arg-type]
+            ident, line, end = "__main__", 1, self.module.end_line
+            prologue: list[ast.stmt] = []
+        else:
+            params = [f"v_{p.name}" for p in fn.params]
+            fc.locals.update(p.name for p in fn.params)
+            prologue = []
+            for p in fn.params:
+                kind = TYPE_WORDS.get(p.type_name.lower())
+                if kind is not None:
+                    prologue.append(stamp(ast.Assign(
+                        targets=[_store(f"v_{p.name}")],
+                        value=_call("_convparam", _name(f"v_{p.name}"), _const(kind), _const(fn.name), _const(p.name)),
+                    ), fn.line))  # type: ignore[arg-type]
+            body = fc.block(fn.body)
+            if fn.return_type.lower() != "void":
+                body.append(stamp(ast.Expr(_call("_noreturn", _const(fn.name))), fn.end_line))  # type: ignore[arg-type]
+            else:
+                body.append(stamp(ast.Return(value=_const(None)), fn.end_line))  # type: ignore[arg-type]
+            ident, line, end = self.function_ident(fn.name), fn.line, fn.end_line
+        param_set = set(params)
+        local_inits = sorted(f"v_{name}" for name in fc.locals if f"v_{name}" not in param_set)
+        start: list[ast.stmt] = [
+            ast.Assign(targets=[_store("_s")], value=ast.Attribute(value=_name("_ex"), attr="left", ctx=ast.Load()))
+        ]
+        if "v_input" in local_inits:
+            local_inits.remove("v_input")
+            start.append(ast.Assign(targets=[_store("v_input")], value=_name("_NOINPUT")))
+        if local_inits:
+            start.append(ast.Assign(targets=[_store(x) for x in local_inits], value=_const(None)))
+        guarded = ast.Try(
+            body=[*prologue, *body],
+            handlers=[],
+            orelse=[],
+            finalbody=[ast.Assign(targets=[ast.Attribute(value=_name("_ex"), attr="left", ctx=ast.Store())],
+                                  value=_name("_s"))],
+        )
+        func = ast.FunctionDef(
+            name=ident,
+            args=ast.arguments(
+                posonlyargs=[], args=[ast.arg(arg="_ex")] + [ast.arg(arg=p) for p in params],
+                vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[],
+            ),
+            body=[*start, guarded],
+            decorator_list=[],
+            returns=None,
+        )
+        if sys.version_info >= (3, 12):
+            func.type_params = []
+        stamp(func, line)
+        func.end_lineno = end
+        return func
+
+    def compile(self) -> ast.Module:
+        body: list[ast.stmt] = [self.compile_function(fn) for fn in self.module.functions]
+        body.append(self.compile_function(None))
+        module = ast.Module(body=body, type_ignores=[])
+        ast.fix_missing_locations(module)
+        return module
+
+
+def compile_module(module: n.Module, check: CheckResult, catalog: Catalog) -> tuple[ast.Module, dict[str, Any], list[str]]:
+    """The Python module of a checked script, the extra globals it needs, and its free names."""
+    compiler = ProgramCompiler(module, check, catalog)
+    tree = compiler.compile()
+    return tree, compiler.globals, compiler.free_names
+
+
+def to_code(tree: ast.Module) -> Any:
+    return compile(tree, GENERATED_FILENAME, "exec", dont_inherit=True, optimize=0)

@@ -1,0 +1,204 @@
+"""The state of one run: meters, deadline, output, grant and clock (like starlark-go's Thread).
+
+One `Execution` is made per run and handed to the generated code as `_ex`;
+nothing of one run is visible to another. The generated code keeps the step
+countdown in a local variable and calls `tick` when it runs out (at loop
+back-edges and calls), so the meter costs almost nothing; `tick` does the exact
+accounting, checks the wall clock and the cancel flag, and hands out the next
+quantum. `current()` gives the execution of the running thread to the few
+helpers that do not receive it (text-length checks deep inside operators).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+import time
+from typing import Any
+
+from deluge.errors import BudgetExceeded, ConsentRequired, DelugeRuntimeError
+from deluge.limits import DEFAULT_LIMITS, Limits
+
+QUANTUM = 2000
+"""Steps between two checks of the wall clock."""
+
+_local = threading.local()
+
+SYSTEM_DEFAULTS = {
+    "zoho.loginuser": "user@example.com",
+    "zoho.loginuserid": "user@example.com",
+    "zoho.adminuser": "admin",
+    "zoho.adminuserid": "admin@example.com",
+    "zoho.appname": "app",
+    "zoho.appuri": "",
+    "zoho.ipaddress": "",
+}
+
+
+class Execution:
+    """Everything that belongs to one run; the generated code reaches it as `_ex`."""
+
+    def __init__(
+        self,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        grant: Any = None,
+        system: dict[str, Any] | None = None,
+        clock: _dt.datetime | None = None,
+        host: Any = None,
+        now: Any = None,
+    ) -> None:
+        self.limits = limits
+        self.max_steps = limits.steps
+        self.used = 0
+        self.quantum = min(QUANTUM, limits.steps)
+        self.left = self.quantum
+        self.depth = 0
+        self.output: list[str] = []
+        self.output_bytes = 0
+        self.work = 0
+        self.http_calls = 0
+        self.task_calls = 0
+        self.post_calls = 0
+        self.grant = grant
+        self.system = dict(SYSTEM_DEFAULTS)
+        if system:
+            self.system.update(system)
+        self.frozen_clock = clock
+        self.host = host
+        self._now = now or (lambda: _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0))
+        self.started = time.monotonic()
+        self.deadline = self.started + limits.wall_time
+        self.cancelled = False
+        self.cancel_reason = ""
+
+    # ------------------------------------------------------------ steps and time
+
+    def steps_used(self) -> int:
+        """Steps consumed so far (exact once the run has ended)."""
+        return self.used + self.quantum - self.left
+
+    def cancel(self, reason: str = "the run was cancelled") -> None:
+        """Stops the run at its next check; safe to call from another thread."""
+        self.cancel_reason = reason
+        self.cancelled = True
+
+    def check_time(self) -> None:
+        if self.cancelled:
+            raise BudgetExceeded(self.cancel_reason, limit="cancelled")
+        if time.monotonic() > self.deadline:
+            raise BudgetExceeded(
+                f"The run took longer than its {self.limits.wall_time:g} s of wall time", limit="wall_time"
+            )
+
+    def charge_work(self, units: int) -> None:
+        """Charges work done inside a built-in; checks the clock now and then."""
+        self.work += units
+        if self.work > self.limits.work:
+            raise BudgetExceeded(
+                f"The built-in functions did more than {self.limits.work} units of work", limit="work"
+            )
+        if units >= 1000:
+            self.check_time()
+
+    # ------------------------------------------------------------ output
+
+    def info(self, text: str) -> None:
+        limits = self.limits
+        if len(self.output) >= limits.output_lines:
+            raise BudgetExceeded(f"More than {limits.output_lines} lines of info output", limit="output_lines")
+        if len(text) > limits.output_line_chars:
+            raise BudgetExceeded(
+                f"An info line of {len(text)} characters is longer than {limits.output_line_chars}",
+                limit="output_line_chars",
+            )
+        size = len(text.encode("utf-8", "surrogatepass")) + 1
+        if self.output_bytes + size > limits.output_bytes:
+            raise BudgetExceeded(f"More than {limits.output_bytes} bytes of info output", limit="output_bytes")
+        self.output_bytes += size
+        self.output.append(text)
+
+    # ------------------------------------------------------------ clock and system variables
+
+    def now(self) -> _dt.datetime:
+        if self.frozen_clock is not None:
+            return self.frozen_clock
+        return self._now()  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ consent
+
+    def require(self, capability: str, what: str) -> None:
+        """Refuses a capability the run was not granted (D44: checked at the moment of use)."""
+        if not self.granted(capability):
+            raise ConsentRequired(
+                f"{what} needs consent for '{capability}', which this run was not granted",
+                capability=capability,
+            )
+
+    def granted(self, capability: str) -> bool:
+        grant = self.grant
+        if grant is None:
+            return False
+        if grant == "all":
+            return True
+        if capability in grant:
+            return True
+        kind, _, rest = capability.partition(":")
+        if kind == "api" and "api:*" in grant:
+            return True
+        if kind == "task":
+            if f"task:{rest.lower()}" in {g.lower() for g in grant}:
+                return True
+        return False
+
+
+def tick(ex: Execution, left: int) -> int:
+    """The countdown ran out: account for the quantum, check every limit, hand out the next one."""
+    ex.used += ex.quantum - left
+    if ex.used > ex.max_steps:
+        ex.quantum = 0
+        ex.left = 0
+        raise BudgetExceeded(
+            f"The script executed more than {ex.max_steps} steps (statements and loop iterations)",
+            limit="steps",
+        )
+    ex.check_time()
+    quantum = min(QUANTUM, ex.max_steps - ex.used)
+    ex.quantum = quantum
+    return quantum
+
+
+def activate(ex: Execution | None) -> Execution | None:
+    """Makes `ex` the current execution of this thread; returns the previous one."""
+    previous = getattr(_local, "ex", None)
+    _local.ex = ex
+    return previous
+
+
+def current() -> Execution | None:
+    return getattr(_local, "ex", None)
+
+
+def current_limits() -> Limits:
+    ex = getattr(_local, "ex", None)
+    return DEFAULT_LIMITS if ex is None else ex.limits
+
+
+def check_text_length(length: int) -> None:
+    """Refuses a text longer than the run's limit, before it is built."""
+    limit = current_limits().text_length
+    if length > limit:
+        raise BudgetExceeded(f"A text of {length} characters is longer than the limit of {limit}",
+                             limit="text_length")
+
+
+def check_collection_size(size: int) -> None:
+    """Refuses a list or map larger than the run's limit, before it is built."""
+    limit = current_limits().collection_size
+    if size > limit:
+        raise BudgetExceeded(f"A collection of {size} elements is larger than the limit of {limit}",
+                             limit="collection_size")
+
+
+def not_available(what: str) -> DelugeRuntimeError:
+    return DelugeRuntimeError(f"{what} is not available in this host")

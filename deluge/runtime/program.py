@@ -1,0 +1,267 @@
+"""Compiled programs and their runs: `compile`, `Program.run` and `Result`.
+
+A `Program` is immutable and holds no values of any run, so one program can
+run many times, in many threads at once. Compiled programs are cached by a
+hash of the source and the interpreter version, so a host that runs a known
+script pays for parsing and compiling once.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import hashlib
+import sys
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Iterable
+
+import attrs
+
+from deluge.errors import BudgetExceeded, DelugeError, DelugeRuntimeError, ParseError
+from deluge.limits import DEFAULT_LIMITS, Limits
+from deluge.runtime import helpers
+from deluge.runtime.convert import from_host, to_host
+from deluge.runtime.execution import Execution, activate
+from deluge.runtime.render import render
+from deluge.runtime.values import NO_INPUT, DateTime
+from deluge.syntax import nodes as n
+from deluge.syntax.datetext import DateTextError, recognise_date
+
+VERSION = "0.1.0"
+
+Grant = None | str | Iterable[str]
+
+
+@attrs.frozen
+class Stats:
+    """What a run consumed."""
+
+    steps: int = 0
+    elapsed: float = 0.0
+    work: int = 0
+    http_calls: int = 0
+
+
+@attrs.define
+class Result:
+    """The outcome of a run. `run` never raises for a script's fault: it lands in `error`."""
+
+    output: list[str] = attrs.field(factory=list)
+    """The rendered `info` lines, in order."""
+    value: Any = None
+    """The Deluge value of a top-level `return`, or None."""
+    returned: str | None = None
+    """The rendering of that value, or None when the script returned nothing."""
+    error: DelugeError | None = None
+    stats: Stats = attrs.field(factory=Stats)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def raise_for_error(self) -> Result:
+        """Raises the run's error, if any; returns the result otherwise (so calls chain)."""
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape `deluge run --json` prints."""
+        return {
+            "output": list(self.output),
+            "returned": self.returned,
+            "value": to_host(self.value) if self.returned is not None else None,
+            "error": None if self.error is None else self.error.to_json(),
+        }
+
+
+@attrs.frozen(eq=False)
+class Program:
+    """A checked, compiled script, ready to run any number of times."""
+
+    source: str
+    module: n.Module
+    free_names: tuple[tuple[str, int, int], ...]
+    """Names the script reads before assigning them (they must come from the context), with positions."""
+    python: ast.Module
+    _main: Any
+    _globals: dict[str, Any]
+
+    def python_source(self) -> str:
+        """The generated Python, for auditing (`deluge compile --python`)."""
+        return ast.unparse(self.python)
+
+    def run(
+        self,
+        context: dict[str, Any] | None = None,
+        *,
+        grant: Grant = None,
+        limits: Limits | None = None,
+        host: Any = None,
+    ) -> Result:
+        """Runs the program once. Script faults come back in `Result.error`, never raised."""
+        limits = limits or DEFAULT_LIMITS
+        started = time.perf_counter()
+        try:
+            ex, args = self._prepare(context, grant, limits, host)
+        except DelugeError as exc:
+            return Result(error=exc, stats=Stats(elapsed=time.perf_counter() - started))
+        previous = activate(ex)
+        value: Any = helpers.NO_RETURN
+        error: DelugeError | None = None
+        try:
+            value = self._main(ex, *args)
+        except DelugeError as exc:
+            error = _locate(exc)
+        except RecursionError as exc:
+            error = _locate(BudgetExceeded("The script nests calls or data too deeply", limit="recursion"), exc)
+        except MemoryError as exc:
+            error = _locate(BudgetExceeded("The run ran out of memory", limit="allocation"), exc)
+        except Exception as exc:  # a fault of the interpreter itself: still no traceback for the user
+            error = _locate(DelugeRuntimeError(f"Internal error: {type(exc).__name__}: {exc}"), exc)
+        finally:
+            activate(previous)
+        result = Result(output=ex.output, error=error)
+        if error is None and value is not helpers.NO_RETURN:
+            result.value = value
+            try:
+                result.returned = render(value, limits.data_nesting, limits.text_length)
+            except DelugeError as exc:
+                result.error = exc
+                result.value = None
+        result.stats = Stats(steps=ex.steps_used(), elapsed=time.perf_counter() - started, work=ex.work,
+                             http_calls=ex.http_calls)
+        return result
+
+    def _prepare(self, context: dict[str, Any] | None, grant: Grant, limits: Limits,
+                 host: Any) -> tuple[Execution, list[Any]]:
+        context = dict(context or {})
+        zoho = context.pop("zoho", None)
+        system, clock = _system_overrides(zoho, limits)
+        if grant is not None and not isinstance(grant, str):
+            grant = frozenset(grant)
+        elif isinstance(grant, str) and grant != "all":
+            grant = frozenset([grant])
+        ex = Execution(limits=limits, grant=grant, system=system, clock=clock, host=host)
+        values = {}
+        for key, value in context.items():
+            if not isinstance(key, str):
+                raise TypeError("context keys must be text")
+            values[key] = from_host(value, limits.data_nesting)
+        args = []
+        for name, line, column in self.free_names:
+            if name in values:
+                args.append(values[name])
+            elif name == "input":
+                args.append(NO_INPUT)
+            else:
+                raise ParseError(f"Variable '{name}' is not defined", line=line, column=column)
+        return ex, args
+
+
+def _system_overrides(zoho: Any, limits: Limits) -> tuple[dict[str, Any], _dt.datetime | None]:
+    """The `zoho` table of a context: system variables, and a frozen clock (D11)."""
+    if zoho is None:
+        return {}, None
+    if not isinstance(zoho, dict):
+        raise TypeError("context['zoho'] must be a dict of system variables")
+    system: dict[str, Any] = {}
+    clock = None
+    current_time = zoho.get("currenttime")
+    current_date = zoho.get("currentdate")
+    if current_time is not None:
+        clock = _clock_value(current_time, "currenttime")
+    if current_date is not None:
+        day = _clock_value(current_date, "currentdate")
+        if clock is None:
+            clock = day
+        elif (clock.year, clock.month, clock.day) != (day.year, day.month, day.day):
+            clock = clock.replace(year=day.year, month=day.month, day=day.day)
+    for key, value in zoho.items():
+        if key in ("currenttime", "currentdate"):
+            continue
+        system[f"zoho.{str(key).lower()}"] = from_host(value, limits.data_nesting)
+    return system, clock
+
+
+def _clock_value(value: Any, key: str) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        return value.replace(tzinfo=None, microsecond=0)
+    if isinstance(value, _dt.date):
+        return _dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            parts = recognise_date(value, strict=True)
+        except DateTextError:
+            parts = None
+        if parts is not None and not parts.two_digit_year:
+            return _dt.datetime(*parts[:6])
+    raise ValueError(f"context zoho.{key} must be a date text such as 15-Mar-2019 10:20:30, not {value!r}")
+
+
+def _locate(error: DelugeError, cause: BaseException | None = None) -> DelugeError:
+    """Fills in the line (and Deluge call stack) of an error from the generated frames."""
+    tb = (cause or error).__traceback__
+    if error.line is None:
+        error.line = helpers.script_line(tb)
+    if not error.frames:
+        error.frames = helpers.script_frames(tb)
+    return error
+
+
+# ---------------------------------------------------------------- compiling, with a cache
+
+_cache: OrderedDict[str, Program] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHE_SIZE = 256
+
+
+def _cache_key(text: str, limits: Limits) -> str:
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass"))
+    digest.update(f"\0{VERSION}\0{sys.version_info[:2]}\0{limits.source_bytes}\0{limits.source_nesting}".encode())
+    return digest.hexdigest()
+
+
+def compile_program(source: str | bytes, *, limits: Limits | None = None, cache: bool = True) -> Program:
+    """Parses, checks and compiles a script; raises ParseError for anything Zoho would not save."""
+    from deluge.syntax.parser import decode
+
+    limits = limits or DEFAULT_LIMITS
+    text = decode(source)
+    key = _cache_key(text, limits)
+    if cache:
+        with _cache_lock:
+            program = _cache.get(key)
+            if program is not None:
+                _cache.move_to_end(key)
+                return program
+    program = _build(text, limits)
+    if cache:
+        with _cache_lock:
+            _cache[key] = program
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return program
+
+
+def _build(text: str, limits: Limits) -> Program:
+    from deluge import catalog as catalog_module
+    from deluge.analysis.checker import check
+    from deluge.runtime.compiler import compile_module, to_code
+    from deluge.syntax.parser import parse
+
+    module = parse(text, max_bytes=limits.source_bytes, max_nesting=limits.source_nesting)
+    catalog = catalog_module.load()
+    result = check(module, catalog)
+    if result.errors:
+        raise result.errors[0]
+    tree, extra, free = compile_module(module, result, catalog)
+    code = to_code(tree)
+    namespace = helpers.namespace()
+    namespace.update(extra)
+    exec(code, namespace)  # the code object built above from our own Python AST, never from script text
+    free_names = tuple((name, *result.free_names[name]) for name in free)
+    return Program(source=text, module=module, free_names=free_names, python=tree,
+                   main=namespace["__main__"], globals=namespace)

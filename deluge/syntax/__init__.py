@@ -1,0 +1,5 @@
+"""Syntax: source text to nodes (`parse`), with the nodes themselves in `nodes`."""
+
+from deluge.syntax.parser import parse
+
+__all__ = ["parse"]
