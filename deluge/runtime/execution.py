@@ -47,6 +47,7 @@ class Execution:
         clock: _dt.datetime | None = None,
         host: Any = None,
         now: Any = None,
+        timezone: str = "UTC",
     ) -> None:
         self.limits = limits
         self.max_steps = limits.steps
@@ -65,6 +66,8 @@ class Execution:
         if system:
             self.system.update(system)
         self.frozen_clock = clock
+        self.timezone = timezone
+        """The application time zone (IANA name); date-times carry no zone and are read in this one."""
         self.host = host
         self._now = now or (lambda: _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0))
         self.started = time.monotonic()
