@@ -63,7 +63,7 @@ def parse(source: str | bytes) -> nodes.Module:
     return _parse(source)
 
 
-def compile(source: str | bytes, *, limits: Limits | None = None) -> Program:  # noqa: A001
+def compile(source: str | bytes, *, limits: Limits | None = None) -> Program:
     """A checked, compiled program; raises ParseError for anything Zoho would refuse to save."""
     return compile_program(source, limits=limits)
 

@@ -154,7 +154,7 @@ class Checker:
         target = stmt.target
         if isinstance(target, n.Name):
             name = target.name
-            if name.lower() in RESERVED_TARGETS and name.lower() != "input" or name.lower() in BUILTIN_VALUES:
+            if (name.lower() in RESERVED_TARGETS and name.lower() != "input") or name.lower() in BUILTIN_VALUES:
                 self.error(f"'{name}' is a reserved word and cannot be assigned", target.line, target.column)
                 return
             if stmt.op != "=":

@@ -1,7 +1,22 @@
 """The built-in functions: importing this package registers every implementation.
 
 One module per group of the catalog (`stdlib/`); each registers its functions
-and methods in `registry` with the decorators `method` and `function`.
+and methods in `registry` with the decorators `method` and `function`. The
+order matters where two modules serve one name on different receiver kinds:
+later imports win for the kinds they register.
 """
 
-from deluge.builtins import collections, common, conversion, dates, text  # noqa: F401
+from deluge.builtins import (  # noqa: F401
+    collections,
+    common,
+    conversion,
+    encoding,
+    files,
+    jsontext,
+    number,
+    regex,
+    text,
+    xmltext,
+    dates,
+    datefmt,
+)

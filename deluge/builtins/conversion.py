@@ -1,4 +1,4 @@
-"""Conversions between numbers, text and JSON (text-number-common.md section 2, list-map-date-json.md 5)."""
+"""Number conversions: toLong / toNumber, toDecimal, toHex (text-number-common.md section 2)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from deluge.builtins.registry import function, method
 from deluge.errors import DelugeRuntimeError
-from deluge.runtime.values import DateTime, DList, DMap, type_name
+from deluge.runtime.values import DateTime, type_name
 
 _WHOLE = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
@@ -49,55 +49,3 @@ def to_decimal(ex: Any, value: Any) -> float:
             return float(value)
         raise DelugeRuntimeError(f"'{value}' cannot be converted to a decimal")
     raise DelugeRuntimeError(f"A value of type {type_name(value)} cannot be converted to a decimal")
-
-
-@method("text", "toMap")
-@function("toMap")
-def to_map(ex: Any, text: Any) -> DMap:
-    if isinstance(text, dict):
-        return text  # type: ignore[return-value]
-    if type(text) is not str:
-        raise DelugeRuntimeError(f"toMap needs a TEXT, not a value of type {type_name(text)}")
-    from deluge.builtins.jsontext import parse_json
-
-    value = parse_json(ex, text, "toMap")
-    if not isinstance(value, dict):
-        raise DelugeRuntimeError("toMap needs the text of a JSON object")
-    return value  # type: ignore[return-value]
-
-
-@method("map", "toMap")
-def map_to_map(ex: Any, value: Any) -> Any:
-    return value
-
-
-@method("text", "toJSONList")
-@function("toJSONList")
-def to_json_list(ex: Any, text: Any) -> DList:
-    if isinstance(text, list):
-        return text  # type: ignore[return-value]
-    if type(text) is not str:
-        raise DelugeRuntimeError(f"toJSONList needs a TEXT, not a value of type {type_name(text)}")
-    from deluge.builtins.jsontext import parse_json
-
-    value = parse_json(ex, text, "toJSONList")
-    if not isinstance(value, list):
-        raise DelugeRuntimeError("toJSONList needs the text of a JSON array")
-    return value  # type: ignore[return-value]
-
-
-@method("list", "toJSONList")
-def list_to_json_list(ex: Any, value: Any) -> Any:
-    return value
-
-
-@method(("map", "text"), "getJSON")
-def get_json(ex: Any, source: Any, key: Any) -> Any:
-    if isinstance(source, dict):
-        return source.get(key)
-    from deluge.builtins.jsontext import parse_json
-
-    value = parse_json(ex, source, "getJSON")
-    if isinstance(value, dict):
-        return value.get(key)
-    raise DelugeRuntimeError("getJSON needs the text of a JSON object")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from deluge.builtins.registry import function, method
 from deluge.errors import BudgetExceeded, DelugeRuntimeError
-from deluge.runtime.values import INT_MAX, INT_MIN, DList, DMap
+from deluge.runtime.values import INT_MAX, INT_MIN, DList, DMap, type_name
 
 
 def _int(text: str) -> Any:
@@ -61,3 +62,49 @@ def parse_json(ex: Any, text: str, fname: str) -> Any:
 
         value = parse_relaxed(text, fname)
     return _wrap_lists(value, 0, limits.data_nesting)
+
+
+@method("text", "toMap")
+@function("toMap")
+def to_map(ex: Any, text: Any) -> DMap:
+    if isinstance(text, dict):
+        return text  # type: ignore[return-value]
+    if type(text) is not str:
+        raise DelugeRuntimeError(f"toMap needs a TEXT, not a value of type {type_name(text)}")
+    value = parse_json(ex, text, "toMap")
+    if not isinstance(value, dict):
+        raise DelugeRuntimeError("toMap needs the text of a JSON object")
+    return value  # type: ignore[return-value]
+
+
+@method("map", "toMap")
+def map_to_map(ex: Any, value: Any) -> Any:
+    return value
+
+
+@method("text", "toJSONList")
+@function("toJSONList")
+def to_json_list(ex: Any, text: Any) -> DList:
+    if isinstance(text, list):
+        return text  # type: ignore[return-value]
+    if type(text) is not str:
+        raise DelugeRuntimeError(f"toJSONList needs a TEXT, not a value of type {type_name(text)}")
+    value = parse_json(ex, text, "toJSONList")
+    if not isinstance(value, list):
+        raise DelugeRuntimeError("toJSONList needs the text of a JSON array")
+    return value  # type: ignore[return-value]
+
+
+@method("list", "toJSONList")
+def list_to_json_list(ex: Any, value: Any) -> Any:
+    return value
+
+
+@method(("map", "text"), "getJSON")
+def get_json(ex: Any, source: Any, key: Any) -> Any:
+    if isinstance(source, dict):
+        return source.get(key)
+    value = parse_json(ex, source, "getJSON")
+    if isinstance(value, dict):
+        return value.get(key)
+    raise DelugeRuntimeError("getJSON needs the text of a JSON object")

@@ -20,7 +20,8 @@ registers the method for every kind.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from deluge.errors import DelugeRuntimeError
 from deluge.runtime.values import Blank, CaughtError, DateTime, DFile, DList, DMap, Time, TypedList, type_name
@@ -99,7 +100,8 @@ def _arity_error(name: str, fn: Impl, given: int) -> DelugeRuntimeError | None:
 
 
 def _settle_kind(lname: str, args: tuple[Any, ...]) -> type | None:
-    from deluge.runtime.values import DList as _L, DMap as _M
+    from deluge.runtime.values import DList as _L
+    from deluge.runtime.values import DMap as _M
 
     if lname in SETTLES_AS_LIST:
         return _L

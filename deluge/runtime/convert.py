@@ -40,7 +40,7 @@ def from_host(value: Any, max_depth: int = 128, _depth: int = 0) -> Any:
         return DateTime(value.dt, value.date_only)
     if isinstance(value, _dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(_dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(_dt.UTC).replace(tzinfo=None)
         return DateTime(value.replace(microsecond=0))
     if isinstance(value, _dt.date):
         return DateTime(_dt.datetime(value.year, value.month, value.day), date_only=True)

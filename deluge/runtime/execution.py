@@ -69,7 +69,7 @@ class Execution:
         self.timezone = timezone
         """The application time zone (IANA name); date-times carry no zone and are read in this one."""
         self.host = host
-        self._now = now or (lambda: _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None, microsecond=0))
+        self._now = now or (lambda: _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0))
         self.started = time.monotonic()
         self.deadline = self.started + limits.wall_time
         self.cancelled = False

@@ -9,7 +9,8 @@ values and, when it needs the run's state, the `Execution` as `_ex`.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from deluge.builtins import registry
 from deluge.builtins.core import Pair, make_pair
@@ -20,12 +21,12 @@ from deluge.runtime.render import render
 from deluge.runtime.values import (
     INT_MAX,
     INT_MIN,
+    NO_INPUT,
     Blank,
     CaughtError,
     DateTime,
     DList,
     DMap,
-    NO_INPUT,
     NoInput,
     Time,
     TypedList,

@@ -17,7 +17,6 @@ from deluge.runtime.execution import check_text_length
 from deluge.runtime.render import render
 from deluge.runtime.values import INT_MAX, INT_MIN, Blank, DateTime, DList, DMap, Time, look_through, type_name
 
-
 # Texts shorter than this are never near any sensible text limit; longer ones are checked.
 _CHECK_TEXT_ABOVE = 4096
 

@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import attrs
 
@@ -25,7 +26,7 @@ from deluge.runtime import helpers
 from deluge.runtime.convert import from_host, to_host
 from deluge.runtime.execution import Execution, activate
 from deluge.runtime.render import render
-from deluge.runtime.values import NO_INPUT, DateTime
+from deluge.runtime.values import NO_INPUT
 from deluge.syntax import nodes as n
 from deluge.syntax.datetext import DateTextError, recognise_date
 

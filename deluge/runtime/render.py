@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from deluge.errors import BudgetExceeded
-from deluge.runtime.values import Blank, CaughtError, DateTime, DFile, DList, DMap, NoInput, Time
+from deluge.runtime.values import Blank, CaughtError, DateTime, DFile, NoInput, Time
 
 MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -152,7 +152,7 @@ _fast_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allo
 
 def _odd_float(f: float) -> bool:
     a = abs(f)
-    return a != 0.0 and (a >= 1e16 or a < 1e-4) or (f == 0.0 and str(f).startswith("-"))
+    return (a != 0.0 and (a >= 1e16 or a < 1e-4)) or (f == 0.0 and str(f).startswith("-"))
 
 
 def _needs_slow_path(value: Any) -> bool:

@@ -54,7 +54,7 @@ class Blank:
     `inner` once it is settled. Until then it renders as `{}` and iterates zero times.
     """
 
-    __slots__ = ("inner", "collection")
+    __slots__ = ("collection", "inner")
 
     def __init__(self, collection: bool = False) -> None:
         self.inner: DList | DMap | None = None
@@ -72,7 +72,7 @@ class Blank:
 class DateTime:
     """A DATE-TIME value; `date_only` only changes rendering (LANGUAGE.md 3.6)."""
 
-    __slots__ = ("dt", "date_only")
+    __slots__ = ("date_only", "dt")
 
     def __init__(self, dt: _dt.datetime, date_only: bool = False) -> None:
         self.dt = dt
@@ -139,7 +139,7 @@ class Time:
 class DFile:
     """A FILE: a name, bytes and a content type. Scripts only get files from tasks and conversions."""
 
-    __slots__ = ("name", "content", "content_type", "charset")
+    __slots__ = ("charset", "content", "content_type", "name")
 
     def __init__(self, name: str, content: bytes, content_type: str = "application/octet-stream",
                  charset: str = "UTF-8") -> None:

@@ -8,7 +8,8 @@ the checker and the compiler, never stored here.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import attrs
 
