@@ -38,8 +38,10 @@ from deluge.analysis.checker import TYPE_WORDS, CheckResult
 from deluge.analysis.names import BUILTIN_VALUES, CallTarget, function_key, resolve_call
 from deluge.builtins import registry
 from deluge.catalog import Catalog
+from deluge.runtime import fastpath
 from deluge.runtime.helpers import GENERATED_FILENAME
-from deluge.runtime.values import DateTime, Time
+from deluge.runtime.types import ANY, Env, Flow, T, binop_result, expr_type
+from deluge.runtime.values import DateTime, DList, DMap, Time
 from deluge.syntax import nodes as n
 
 BINARY_HELPERS = {
@@ -54,6 +56,22 @@ TYPED_LIST_KINDS = {
     "date": "DATE-TIME", "datetime": "DATE-TIME", "timestamp": "DATE-TIME", "time": "DATE-TIME",
     "bool": "BOOLEAN", "boolean": "BOOLEAN",
 }
+
+
+_PARAM_TYPES = {"TEXT": T.STR, "NUMBER": T.INT, "DECIMAL": T.FLOAT, "BOOLEAN": T.BOOL}
+# Receivers whose exact Python type the compiler may know; their methods are called directly.
+_EXACT = {T.STR: str, T.INT: int, T.FLOAT: float, T.BOOL: bool, T.LIST: DList, T.MAP: DMap}
+
+
+def _arity_fits(fn: Any, count: int) -> bool:
+    """Whether `fn` accepts `count` positional arguments (so a direct call cannot fail on arity)."""
+    import inspect
+
+    try:
+        inspect.signature(fn).bind(*([None] * count))
+    except TypeError:
+        return False
+    return True
 
 
 class CompileError(Exception):
@@ -133,6 +151,12 @@ class FunctionCompiler:
         self.locals: set[str] = set()
         self.temps = 0
         self.line = 1
+        self.flow = Flow()
+        self.env: Env = {}
+        self.speculate = True
+        self.assumptions: dict[int, Env] = {}
+        self.nonneg: set[str] = set()
+        """Whole-number variables known to be >= 0 here (a specialized loop's guard says so)."""
 
     # ------------------------------------------------------------ names
 
@@ -146,11 +170,13 @@ class FunctionCompiler:
 
     # ------------------------------------------------------------ blocks and statements
 
-    def block(self, body: tuple[n.Stmt, ...], *, first_charge: int = 0, check_first: bool = False) -> list[ast.stmt]:
+    def block(self, body: tuple[n.Stmt, ...], *, first_charge: int | None = 0,
+              check_first: bool = False) -> list[ast.stmt]:
         """The statements of a block, with a step charge at the start of every segment.
 
         `first_charge` is added to the first segment's charge (a loop header, a catch);
-        with `check_first` the countdown is checked right after it (a loop back-edge).
+        None means the caller has charged the first segment already. With
+        `check_first` the countdown is checked right after the charge (a loop back-edge).
         """
         segments: list[list[n.Stmt]] = [[]]
         for stmt in body:
@@ -159,7 +185,10 @@ class FunctionCompiler:
             segments[-1].append(stmt)
         out: list[ast.stmt] = []
         for index, segment in enumerate(segments):
-            cost = sum(_step_cost(s) for s in segment) + (first_charge if index == 0 else 0)
+            if index == 0 and first_charge is None:
+                cost = 0  # the caller charged the first segment already
+            else:
+                cost = sum(_step_cost(s) for s in segment) + (first_charge if index == 0 and first_charge else 0)
             line = segment[0].line if segment else self.line
             if cost:
                 out.append(stamp(_charge(cost), line))  # type: ignore[arg-type]
@@ -173,6 +202,7 @@ class FunctionCompiler:
         return out
 
     def statement(self, stmt: n.Stmt) -> list[ast.stmt]:
+        self.env = self.flow.at.get(id(stmt), {})
         visit = getattr(self, f"stmt_{type(stmt).__name__}", None)
         if visit is None:
             raise CompileError(f"no compiler for statement {type(stmt).__name__}")
@@ -198,12 +228,24 @@ class FunctionCompiler:
 
     def stmt_Assign(self, stmt: n.Assign) -> list[ast.stmt]:
         target = stmt.target
-        value = self.expr(stmt.value)
         if isinstance(target, n.Name):
             ident = self.var(target.name)
-            if stmt.op != "=":
-                value = _call(COMPOUND[stmt.op], _name(ident), value)
+            if stmt.op == "=":
+                value, _ = self.typed(stmt.value)
+            else:
+                current = (_name(ident), self.env.get(target.name, ANY))
+                value, _ = self.combine(stmt.op[0], current, self.typed(stmt.value))
+            unwrapped = fastpath.unwrap_checked(value)
+            if unwrapped is not None:
+                # the final whole-number result is checked once, as a statement (cheaper)
+                raw, temp = unwrapped
+                return self.bracket(stmt, [
+                    ast.Assign(targets=[_store(temp)], value=raw),
+                    fastpath.range_check(temp),
+                    ast.Assign(targets=[_store(ident)], value=_name(temp)),
+                ])
             return self.bracket(stmt, [ast.Assign(targets=[_store(ident)], value=value)])
+        value = self.expr(stmt.value)
         assert isinstance(target, n.Member)
         receiver = self.expr(target.receiver)
         if stmt.op != "=":
@@ -243,7 +285,8 @@ class FunctionCompiler:
 
     def condition(self, expr: n.Expr, prefix: list[ast.stmt]) -> ast.expr:
         """A condition's test; a call of a script function is evaluated first into a temporary."""
-        test = _call("_truth", self.expr(expr))
+        node, kind = self.typed(expr)
+        test = fastpath.truth(node, kind)
         if _contains_user_call(expr, self.program.functions):
             holder = self.temp()
             prefix.extend(self.bracket(expr, [ast.Assign(targets=[_store(holder)], value=test)]))
@@ -251,22 +294,22 @@ class FunctionCompiler:
         return test
 
     def stmt_If(self, stmt: n.If) -> list[ast.stmt]:
-        return self._if_chain(stmt.branches, stmt.orelse, first=True)
+        return self._if_chain(stmt.branches, stmt.orelse, 0)
 
     def _if_chain(self, branches: tuple[n.IfBranch, ...], orelse: tuple[n.Stmt, ...] | None,
-                  first: bool) -> list[ast.stmt]:
+                  pending: int) -> list[ast.stmt]:
+        """One arm of an if chain. `pending` counts the conditions evaluated but not yet
+        charged (every `else if` condition is charged with the block that follows it)."""
         branch = branches[0]
         out: list[ast.stmt] = []
-        if not first:
-            out.append(stamp(_charge(1), branch.line))  # type: ignore[arg-type]
         test = self.condition(branch.condition, out)
-        body = self.block(branch.body)
+        body = self.block(branch.body, first_charge=pending)
         if len(branches) > 1:
-            rest = self._if_chain(branches[1:], orelse, first=False)
+            rest = self._if_chain(branches[1:], orelse, pending + 1)
         elif orelse is not None:
-            rest = self.block(orelse)
+            rest = self.block(orelse, first_charge=pending)
         else:
-            rest = []
+            rest = [stamp(_charge(pending), branch.line)] if pending else []  # type: ignore[list-item]
         node = ast.If(test=test, body=body, orelse=rest)
         for item in out:
             stamp(item, branch.line)
@@ -281,11 +324,112 @@ class FunctionCompiler:
             prefix.extend(self.bracket(stmt.iterable, [ast.Assign(targets=[_store(holder)], value=iterable)]))
             iterable = _name(holder)
         target = self.var(stmt.var)
-        body = self.block(stmt.body, first_charge=1, check_first=True)
-        loop = ast.For(target=_store(target), iter=iterable, body=body, orelse=[])
+        entry = dict(self.env)
+        spec = self.speculation(stmt, entry) if self.speculate else None
+        if not spec:
+            body = self.block(stmt.body, first_charge=1, check_first=True)
+            loop: list[ast.stmt] = [ast.For(target=_store(target), iter=iterable, body=body, orelse=[])]
+        else:
+            loop = self.specialized_loop(stmt, iterable, target, spec, entry)
         for item in prefix:
             stamp(item, stmt.line)
-        return [*prefix, stamp(loop, stmt.line)]  # type: ignore[list-item]
+        for item in loop:
+            stamp(item, stmt.line)
+        return [*prefix, *loop]
+
+    def speculation(self, stmt: n.ForEach, entry: Env) -> tuple[dict[str, T], Flow] | None:
+        """The kinds to assume for a fast copy of a loop, and the types inside it; None when
+        nothing would get faster. Assumptions the body itself could break are dropped."""
+        from deluge.runtime.types import loop_candidates
+
+        spec = loop_candidates(stmt, entry)
+        while spec:
+            start = dict(entry)
+            start.update(spec)
+            flow = Flow(assume={id(stmt): {stmt.var: spec[stmt.var]} if stmt.var in spec else {}})
+            flow.loop(stmt, start)
+            back = flow.loop_backs.get(id(stmt))
+            broken = [name for name, kind in spec.items()
+                      if name != stmt.var and back is not None and back.get(name, ANY) != kind]
+            if not broken:
+                return spec, flow  # type: ignore[return-value]
+            for name in broken:
+                del spec[name]
+        return None
+
+    def specialized_loop(self, stmt: n.ForEach, iterable: ast.expr, target: str,
+                         found: Any, entry: Env) -> list[ast.stmt]:
+        """Two copies of a loop: a fast one for the assumed kinds, a general one for the rest.
+
+            _it = _iterof(snapshot); _mode = 0
+            if <entry guards>:
+                _mode = 1
+                for v_x in _it:
+                    <charge, check>
+                    if not <guard on v_x>: _mode = 2; break
+                    <fast body>
+            if _mode != 1:
+                if _mode == 2: <refund>; _it = _resume(v_x, _it)
+                for v_x in _it: <general body>
+        """
+        spec, flow = found
+        iterator, mode = self.temp(), self.temp()
+        charge = 1 + self.first_segment_cost(stmt.body)
+        guards = [fastpath.guard(_name(f"v_{name}"), kind) for name, kind in sorted(spec.items())
+                  if name != stmt.var]
+        for name in spec:
+            self.var(name)
+        per_item = spec.get(stmt.var)
+        from deluge.runtime.types import nonneg_candidate
+
+        nonneg = per_item == T.INT and nonneg_candidate(stmt)
+        saved_flow, saved_speculate, saved_nonneg = self.flow, self.speculate, self.nonneg
+        self.flow = flow
+        if nonneg:
+            self.nonneg = self.nonneg | {stmt.var}
+        fast_body = self.block(stmt.body, first_charge=None)
+        self.flow, self.speculate, self.nonneg = saved_flow, False, saved_nonneg
+        slow_body = self.block(stmt.body, first_charge=1, check_first=True)
+        self.speculate = saved_speculate
+        head: list[ast.stmt] = [stamp(_charge(charge), stmt.line), stamp(_check(), stmt.line)]  # type: ignore[list-item]
+        if per_item is not None:
+            item_guard = fastpath.guard(_name(target), per_item)
+            if nonneg:
+                item_guard = ast.BoolOp(op=ast.And(), values=[
+                    item_guard, ast.Compare(left=_name(target), ops=[ast.GtE()], comparators=[_const(0)])])
+            head.append(ast.If(
+                test=ast.UnaryOp(op=ast.Not(), operand=item_guard),
+                body=[ast.Assign(targets=[_store(mode)], value=_const(2)), ast.Break()],
+                orelse=[],
+            ))
+        fast_loop = ast.For(target=_store(target), iter=_name(iterator), body=head + fast_body, orelse=[])
+        entry_test: ast.expr = ast.BoolOp(op=ast.And(), values=guards) if len(guards) > 1 else (
+            guards[0] if guards else _const(True))
+        resume = ast.If(
+            test=ast.Compare(left=_name(mode), ops=[ast.Eq()], comparators=[_const(2)]),
+            body=[
+                ast.AugAssign(target=_store("_s"), op=ast.Add(), value=_const(charge)),
+                ast.Assign(targets=[_store(iterator)], value=_call("_resume", _name(target), _name(iterator))),
+            ],
+            orelse=[],
+        )
+        slow_loop = ast.For(target=_store(target), iter=_name(iterator), body=slow_body, orelse=[])
+        return [
+            ast.Assign(targets=[_store(iterator)], value=_call("_iterof", iterable)),
+            ast.Assign(targets=[_store(mode)], value=_const(0)),
+            ast.If(test=entry_test, body=[ast.Assign(targets=[_store(mode)], value=_const(1)), fast_loop],
+                   orelse=[]),
+            ast.If(test=ast.Compare(left=_name(mode), ops=[ast.NotEq()], comparators=[_const(1)]),
+                   body=[resume, slow_loop] if per_item is not None else [slow_loop], orelse=[]),
+        ]
+
+    def first_segment_cost(self, body: tuple[n.Stmt, ...]) -> int:
+        cost = 0
+        for stmt in body:
+            cost += _step_cost(stmt)
+            if _ends_segment(stmt):
+                break
+        return cost
 
     def stmt_Try(self, stmt: n.Try) -> list[ast.stmt]:
         body = self.block(stmt.body)
@@ -345,31 +489,58 @@ class FunctionCompiler:
     # ------------------------------------------------------------ expressions
 
     def expr(self, expr: n.Expr) -> ast.expr:
+        return self.typed(expr)[0]
+
+    def typed(self, expr: n.Expr) -> tuple[ast.expr, T]:
+        """The Python node of an expression and its static type in the current environment."""
         kind = type(expr)
         if kind is n.BinOp:
             return self.binop(expr)  # type: ignore[arg-type]
+        if kind is n.Name:
+            return self.expr_Name(expr), self.env.get(expr.name, ANY)  # type: ignore[arg-type,attr-defined]
         visit = getattr(self, f"expr_{kind.__name__}", None)
         if visit is None:
             raise CompileError(f"no compiler for expression {kind.__name__}")
-        return visit(expr)  # type: ignore[no-any-return]
+        return visit(expr), expr_type(expr, self.env)
 
-    def binop(self, expr: n.BinOp) -> ast.expr:
+    def binop(self, expr: n.BinOp) -> tuple[ast.expr, T]:
         # Left-deep chains (a + b + c ...) are folded without recursion.
         spine: list[n.BinOp] = []
         node: Any = expr
         while type(node) is n.BinOp:
             spine.append(node)
             node = node.left
-        result = self.expr(node)
+        result, rtype = self.typed(node)
+        concat: list[tuple[ast.expr, T]] | None = None
         for binop in reversed(spine):
-            right = self.expr(binop.right)
-            if binop.op == "&&":
-                result = ast.BoolOp(op=ast.And(), values=[_call("_and", result), _call("_and", right)])
-            elif binop.op == "||":
-                result = ast.BoolOp(op=ast.Or(), values=[_call("_or", result), _call("_or", right)])
-            else:
-                result = _call(BINARY_HELPERS[binop.op], result, right)
-        return result
+            right, right_type = self.typed(binop.right)
+            op = binop.op
+            if op == "+" and (concat is not None or rtype == T.STR or right_type == T.STR):
+                if concat is None:
+                    concat = [(result, rtype)]
+                concat.append((right, right_type))
+                rtype = T.STR
+                continue
+            if concat is not None:
+                result, concat = fastpath.concat(concat), None
+            nonneg = isinstance(binop.left, n.Name) and binop.left.name in self.nonneg
+            result, rtype = self.combine(op, (result, rtype), (right, right_type), nonneg)
+        if concat is not None:
+            result = fastpath.concat(concat)
+        return result, rtype
+
+    def combine(self, op: str, left: tuple[ast.expr, T], right: tuple[ast.expr, T],
+                left_nonneg: bool = False) -> tuple[ast.expr, T]:
+        """The node and type of one binary operation on already compiled operands."""
+        (lnode, ltype), (rnode, rtype) = left, right
+        if op == "+" and (ltype == T.STR or rtype == T.STR):
+            return fastpath.concat([left, right]), T.STR
+        if op in ("&&", "||"):
+            return fastpath.logical(op, lnode, ltype, rnode, rtype), T.BOOL
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            return fastpath.compare(op, lnode, ltype, rnode, rtype, self.temp), T.BOOL
+        node = fastpath.arith(op, lnode, ltype, rnode, rtype, self.temp, left_nonneg=left_nonneg)
+        return node, binop_result(op, ltype, rtype)
 
     def expr_Text(self, expr: n.Text) -> ast.expr:
         return _const(expr.value)
@@ -451,8 +622,17 @@ class FunctionCompiler:
         if not self.program.catalog.knows(expr.name):
             # A Creator subform row constructor: `Purchase_Order.Items()` (D56).
             return _call("_creator", _name("_ex"), _const(f"{self._describe(receiver_node)}.{expr.name}()"))
+        receiver, receiver_type = self.typed(receiver_node)
+        args = [self.expr(a) for a in expr.args]
+        pytype = _EXACT.get(receiver_type)
+        if pytype is not None:
+            if lname in ("length", "len", "size") and not args and receiver_type in (T.STR, T.LIST, T.MAP):
+                return _call("_len", receiver)
+            impl = registry.METHODS.get(lname, {}).get(pytype)
+            if impl is not None and _arity_fits(impl, len(args) + 2):
+                return _call(self.program.method_impl(lname, pytype, impl), _name("_ex"), receiver, *args)
         dispatcher = self.program.method(lname, expr.name)
-        return _call(dispatcher, _name("_ex"), self.expr(receiver_node), *(self.expr(a) for a in expr.args))
+        return _call(dispatcher, _name("_ex"), receiver, *args)
 
     def _describe(self, node: n.Expr) -> str:
         if isinstance(node, n.Name):
@@ -483,6 +663,8 @@ class FunctionCompiler:
                 body=args[1],
                 orelse=_name(holder),
             )
+        if lname in ("map", "list") and not args:
+            return _call("_DMap" if lname == "map" else "_DList")
         if lname in ("count", "openurl") and self.program.catalog.forms(lname)[0].group == "record":
             return _call("_creator", _name("_ex"), _const(f"{target.name}(...)"))
         impl = registry.FUNCTIONS.get(lname)
@@ -525,6 +707,14 @@ class ProgramCompiler:
             self.globals[ident] = registry.dispatcher(lname, display)
         return ident
 
+    def method_impl(self, lname: str, pytype: type, impl: Any) -> str:
+        ident = self._impls.get(f"{lname}:{pytype.__name__}")
+        if ident is None:
+            ident = f"_mi_{lname}_{pytype.__name__}"
+            self._impls[f"{lname}:{pytype.__name__}"] = ident
+            self.globals[ident] = impl
+        return ident
+
     def function_impl(self, lname: str, impl: Any) -> str:
         ident = self._impls.get(lname)
         if ident is None:
@@ -556,6 +746,15 @@ class ProgramCompiler:
 
     def compile_function(self, fn: n.FunctionDef | None) -> ast.FunctionDef:
         fc = FunctionCompiler(self, top_level=fn is None, fn=fn)
+        initial: Env = {name: T.NULL for name in self.assigned_anywhere(fn)}
+        if fn is None:
+            for name in self.free_names:
+                initial[name] = ANY
+        else:
+            for p in fn.params:
+                kind = TYPE_WORDS.get(p.type_name.lower())
+                initial[p.name] = _PARAM_TYPES.get(kind, ANY) | T.NULL if kind else ANY
+        fc.flow.block(fn.body if fn is not None else self.module.body, initial)
         if fn is None:
             params = [f"v_{name}" for name in self.free_names]
             fc.locals.update(self.free_names)

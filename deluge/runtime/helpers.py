@@ -283,6 +283,25 @@ def check_int(value: int) -> int:
     raise ops.overflow(value)
 
 
+def concat(*parts: Any) -> str:
+    """A chain of `+` that builds text: every part rendered, the length checked before joining."""
+    texts = [p if type(p) is str else render(p) for p in parts]
+    total = 0
+    for text in texts:
+        total += len(text)
+    if total > 4096:
+        from deluge.runtime.execution import check_text_length
+
+        check_text_length(total)
+    return "".join(texts)
+
+
+def resume(first: Any, rest: Any) -> Any:
+    """An iterator that yields `first`, then the rest (a loop leaving its fast copy)."""
+    yield first
+    yield from rest
+
+
 def namespace() -> dict[str, Any]:
     """The globals of a compiled program: the helpers, and no Python built-ins."""
     import deluge.builtins  # noqa: F401  (registers every implementation)
@@ -323,7 +342,9 @@ def namespace() -> dict[str, Any]:
         "_eq": ops.eq, "_ne": ops.ne, "_lt": ops.lt, "_le": ops.le, "_gt": ops.gt, "_ge": ops.ge,
         "_neg": ops.neg, "_pos": ops.pos, "_not": ops.not_, "_truth": ops.truth,
         "_and": ops.and_operand, "_or": ops.or_operand,
-        "_type": type, "_int": int, "_str": str, "_len": len,
+        "_type": type, "_int": int, "_str": str, "_len": len, "_DMap": DMap, "_DList": DList,
+        "_iterof": iter, "_resume": resume, "_concat": concat, "_ovf": ops.raise_overflow,
+        "_istr": int.__repr__, "_render": render,
         "_time": Time,
     }
     return names

@@ -32,6 +32,10 @@ def overflow(value: int) -> DelugeRuntimeError:
     return DelugeRuntimeError(f"The whole number {value} is outside the 64-bit range (overflow)")
 
 
+def raise_overflow(value: int) -> int:
+    raise overflow(value)
+
+
 def _whole(value: int) -> int:
     if INT_MIN <= value <= INT_MAX:
         return value

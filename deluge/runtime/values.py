@@ -6,8 +6,8 @@ thin subclasses of `list` and `dict` (so builtins and JSON keep C speed); the
 rest are small classes of ours. Code that asks "is this a NUMBER" must write
 `type(v) is int`, because `bool` is a subclass of `int` in Python.
 
-    LIST          DList (untyped), TypedList (List:String() and friends)
-    KEY-VALUE     DMap
+    LIST          list (alias DList), TypedList (List:String() and friends)
+    KEY-VALUE     dict (alias DMap)
     {} / []       Blank: settles as a list or a map on its first use (LANGUAGE.md 3.8)
     COLLECTION    a DList or a DMap (list-map-date-json.md 0.4); Collection() is a Blank
     DATE-TIME     DateTime (with the date-only flag)
@@ -25,13 +25,11 @@ INT_MIN = -(2**63)
 INT_MAX = 2**63 - 1
 
 
-class DList(list):  # type: ignore[type-arg]
-    """A Deluge LIST."""
-
-    __slots__ = ()
+DList = list
+"""A Deluge LIST is a plain Python list (so JSON and the C built-ins handle it at full speed)."""
 
 
-class TypedList(DList):
+class TypedList(list):  # type: ignore[type-arg]
     """A typed list (`List:String()`): `elem` is text, number, decimal, datetime or boolean."""
 
     __slots__ = ("elem",)
@@ -41,10 +39,8 @@ class TypedList(DList):
         self.elem = elem
 
 
-class DMap(dict):  # type: ignore[type-arg]
-    """A Deluge KEY-VALUE map; keys keep insertion order."""
-
-    __slots__ = ()
+DMap = dict
+"""A Deluge KEY-VALUE map is a plain Python dict: keys keep insertion order."""
 
 
 class Blank:
