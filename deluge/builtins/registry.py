@@ -129,7 +129,7 @@ def call_method(ex: Any, lname: str, display: str, receiver: Any, args: tuple[An
             settle = _settle_kind(lname, args)
             if settle is not None:
                 inner = receiver.settle(settle)
-            elif lname in ("isnull", "isblank"):
+            elif lname == "isnull":
                 return False
             else:
                 # Read-only use of an unsettled {}: behave as an empty map, or an empty list.

@@ -73,7 +73,6 @@ class Result:
         return {
             "output": list(self.output),
             "returned": self.returned,
-            "value": to_host(self.value) if self.returned is not None else None,
             "error": None if self.error is None else self.error.to_json(),
         }
 

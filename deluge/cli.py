@@ -1,0 +1,239 @@
+"""The `deluge` command line: thin wrappers over the public API (click).
+
+    deluge run FILE [--context JSON] [--json] [--grant CAP]... [--limit NAME=VALUE]...
+    deluge check FILE...
+    deluge parse FILE --json
+    deluge compile --python FILE
+    deluge doc NAME | deluge doc --list [GROUP]
+
+A FILE of `-` reads standard input. Exit status: 0 on success, 1 when the
+script fails (a parse, runtime, budget or consent error), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import click
+
+import deluge
+from deluge.errors import DelugeError, ParseError
+from deluge.limits import Limits
+
+
+def _read(path: str) -> tuple[bytes, str]:
+    """The bytes of a script file (or standard input) and the name to show for it."""
+    if path == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(), path
+    except OSError as exc:
+        _usage(f"cannot read {path}: {exc.strerror}")
+
+
+def _usage(message: str) -> NoReturn:
+    click.echo(f"deluge: {message}", err=True)
+    sys.exit(2)
+
+
+def _text(data: bytes) -> str | None:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _report(error: DelugeError, data: bytes, name: str) -> None:
+    click.echo(error.format(_text(data), name), err=True)
+
+
+def _limits(values: tuple[str, ...]) -> Limits | None:
+    if not values:
+        return None
+    changes: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            _usage(f"--limit needs NAME=VALUE, not {item!r}")
+        changes[key.strip()] = value.strip()
+    try:
+        return Limits().with_values(changes)
+    except ValueError as exc:
+        _usage(str(exc))
+
+
+def _context(path: str | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    data, name = _read(path)
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        _usage(f"{name} is not valid JSON: {exc}")
+    if not isinstance(value, dict):
+        _usage(f"{name} must hold a JSON object (names of the values to bind)")
+    return value
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(deluge.__version__, prog_name="deluge")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """A sandboxed interpreter for Zoho's Deluge scripting language."""
+    if ctx.invoked_subcommand is None:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            try:
+                from deluge.repl import run_repl
+            except ImportError:
+                click.echo(ctx.get_help())
+                return
+            run_repl()
+        else:
+            click.echo(ctx.get_help())
+
+
+@main.command()
+@click.argument("file")
+@click.option("--context", "context_file", metavar="JSON_FILE",
+              help="A JSON object whose keys are bound as variables (the `zoho` key sets system variables).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--grant", "grants", multiple=True, metavar="CAPABILITY",
+              help="Grant a capability (api:HOST, task:zoho.x.y, connection:NAME, mail:send, or all).")
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Change a limit, e.g. steps=5000.")
+def run(file: str, context_file: str | None, as_json: bool, grants: tuple[str, ...], limits: tuple[str, ...]) -> None:
+    """Run a script and print its info output and returned value."""
+    data, name = _read(file)
+    context = _context(context_file)
+    grant: Any = None
+    if grants:
+        grant = "all" if "all" in grants else list(grants)
+    try:
+        result = deluge.run(data, context, grant=grant, limits=_limits(limits))
+    except (TypeError, ValueError) as exc:  # a context the interpreter cannot take
+        _usage(str(exc))
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        for line in result.output:
+            click.echo(line)
+        if result.returned is not None:
+            click.echo(f"=> {result.returned}")
+        if result.error is not None:
+            _report(result.error, data, name)
+    sys.exit(0 if result.error is None else 1)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+def check(files: tuple[str, ...]) -> None:
+    """Check scripts as Zoho does when saving them; report every error found."""
+    from deluge import catalog
+    from deluge.analysis.checker import check as run_checks
+
+    failed = False
+    for file in files:
+        data, name = _read(file)
+        try:
+            module = deluge.parse(data)
+        except ParseError as exc:
+            _report(exc, data, name)
+            failed = True
+            continue
+        result = run_checks(module, catalog.load())
+        for error in result.errors:
+            _report(error, data, name)
+        if result.errors:
+            failed = True
+            continue
+        inputs = ", ".join(sorted(result.free_names))
+        note = f" (reads from the host's context: {inputs})" if inputs else ""
+        click.echo(f"{name}: ok{note}")
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("file")
+@click.option("--json", "as_json", is_flag=True, help="Print the syntax tree as JSON.")
+def parse(file: str, as_json: bool) -> None:
+    """Parse a script (syntax only) and print its syntax tree."""
+    data, name = _read(file)
+    try:
+        module = deluge.parse(data)
+    except ParseError as exc:
+        _report(exc, data, name)
+        sys.exit(1)
+    tree = module.to_json()
+    if as_json:
+        click.echo(json.dumps(tree, ensure_ascii=False, default=str))
+    else:
+        click.echo(json.dumps(tree, ensure_ascii=False, indent=1, default=str))
+
+
+@main.command(name="compile")
+@click.argument("file")
+@click.option("--python", "show_python", is_flag=True, help="Print the generated Python code for auditing.")
+def compile_command(file: str, show_python: bool) -> None:
+    """Check and compile a script; with --python, show the Python code it compiles to."""
+    data, name = _read(file)
+    try:
+        program = deluge.compile(data)
+    except ParseError as exc:
+        _report(exc, data, name)
+        sys.exit(1)
+    if show_python:
+        click.echo(program.python_source())
+    else:
+        click.echo(f"{name}: compiled")
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_group", is_flag=True, help="List built-in names (of one group when NAME is given).")
+def doc(name: str | None, list_group: bool) -> None:
+    """Show the catalog entry of a built-in function, method, task or system variable."""
+    from deluge import catalog as catalog_module
+
+    cat = catalog_module.load()
+    if list_group:
+        groups = cat.groups()
+        if name is not None and name.lower() not in {g.lower() for g in groups}:
+            _usage(f"unknown group {name!r}; groups: {', '.join(groups)}")
+        for group in groups:
+            if name is not None and group.lower() != name.lower():
+                continue
+            names = sorted({e.name for e in cat.entries if e.group == group}, key=str.lower)
+            click.echo(f"{group}: {', '.join(names)}")
+        return
+    if name is None:
+        _usage("give a NAME, or --list")
+    forms = cat.forms(name)
+    if not forms:
+        import difflib
+
+        close = difflib.get_close_matches(name.lower(), [x.lower() for x in cat.names()], n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        click.echo(f"deluge: no built-in named {name!r}{hint}", err=True)
+        sys.exit(1)
+    seen: set[str] = set()
+    for entry in forms:
+        line = entry.signature()
+        if line in seen:
+            continue
+        seen.add(line)
+        click.echo(line)
+        if entry.summary:
+            click.echo(f"    {entry.summary}")
+        if entry.capability:
+            click.echo(f"    needs consent: {entry.capability}")
+    first = forms[0]
+    click.echo(f"group: {first.group}")
+    if first.ref:
+        click.echo(f"reference: {first.ref}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
