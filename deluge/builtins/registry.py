@@ -99,7 +99,7 @@ def _arity_error(name: str, fn: Impl, given: int) -> DelugeRuntimeError | None:
     return None
 
 
-def _settle_kind(lname: str, args: tuple[Any, ...]) -> type | None:
+def _settle_kind(lname: str, args: tuple[Any, ...], blank_is_collection: bool = False) -> type | None:
     from deluge.runtime.values import DList as _L
     from deluge.runtime.values import DMap as _M
 
@@ -114,7 +114,10 @@ def _settle_kind(lname: str, args: tuple[Any, ...]) -> type | None:
         if type(first) is Pair or (lname == "insertall" and isinstance(first, dict)):
             return _M
         return _L
-    if lname == "get" and args:
+    if lname == "update" and args:
+        return _L if type(args[0]) is int else _M
+    if lname == "get" and args and not blank_is_collection:
+        # a Collection() settles only on its first insert (LANGUAGE.md 3.10); `{}` on get
         return _L if type(args[0]) is int else _M
     return None
 
@@ -126,7 +129,7 @@ def call_method(ex: Any, lname: str, display: str, receiver: Any, args: tuple[An
     if kind is Blank:
         inner = receiver.inner
         if inner is None:
-            settle = _settle_kind(lname, args)
+            settle = _settle_kind(lname, args, receiver.collection)
             if settle is not None:
                 inner = receiver.settle(settle)
             elif lname == "isnull":

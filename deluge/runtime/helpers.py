@@ -176,11 +176,11 @@ def make_map(*flat: Any) -> DMap:
 
 
 def map_key(key: Any) -> Any:
-    """A value usable as a Python dict key; lists and maps become their frozen form."""
-    if isinstance(key, (list, dict)) or type(key) is Blank:
-        from deluge.builtins.collections import freeze_key
+    """A key as a map stores it: lists and maps frozen, a date-only value at 00:00:00."""
+    if isinstance(key, (list, dict)) or type(key) is Blank or type(key) is DateTime:
+        from deluge.builtins.collections import store_key
 
-        return freeze_key(key)
+        return store_key(key)
     return key
 
 
