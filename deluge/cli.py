@@ -214,8 +214,9 @@ def doc(name: str | None, list_group: bool) -> None:
     if not forms:
         import difflib
 
-        close = difflib.get_close_matches(name.lower(), [x.lower() for x in cat.names()], n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        spelled = {x.lower(): x for x in cat.names()}
+        close = difflib.get_close_matches(name.lower(), list(spelled), n=3)
+        hint = f"; did you mean {', '.join(spelled[c] for c in close)}?" if close else ""
         click.echo(f"deluge: no built-in named {name!r}{hint}", err=True)
         sys.exit(1)
     seen: set[str] = set()

@@ -171,12 +171,13 @@ class FunctionCompiler:
     # ------------------------------------------------------------ blocks and statements
 
     def block(self, body: tuple[n.Stmt, ...], *, first_charge: int | None = 0,
-              check_first: bool = False) -> list[ast.stmt]:
+              check_first: bool = False, header_line: int | None = None) -> list[ast.stmt]:
         """The statements of a block, with a step charge at the start of every segment.
 
         `first_charge` is added to the first segment's charge (a loop header, a catch);
         None means the caller has charged the first segment already. With
-        `check_first` the countdown is checked right after the charge (a loop back-edge).
+        `check_first` the countdown is checked right after the charge (a loop back-edge);
+        both are reported at `header_line` (the loop's line) when it is given.
         """
         segments: list[list[n.Stmt]] = [[]]
         for stmt in body:
@@ -190,6 +191,8 @@ class FunctionCompiler:
             else:
                 cost = sum(_step_cost(s) for s in segment) + (first_charge if index == 0 and first_charge else 0)
             line = segment[0].line if segment else self.line
+            if index == 0 and header_line is not None:
+                line = header_line
             if cost:
                 out.append(stamp(_charge(cost), line))  # type: ignore[arg-type]
             if index == 0 and check_first:
@@ -327,7 +330,7 @@ class FunctionCompiler:
         entry = dict(self.env)
         spec = self.speculation(stmt, entry) if self.speculate else None
         if not spec:
-            body = self.block(stmt.body, first_charge=1, check_first=True)
+            body = self.block(stmt.body, first_charge=1, check_first=True, header_line=stmt.line)
             loop: list[ast.stmt] = [ast.For(target=_store(target), iter=iterable, body=body, orelse=[])]
         else:
             loop = self.specialized_loop(stmt, iterable, target, spec, entry)
@@ -389,7 +392,7 @@ class FunctionCompiler:
             self.nonneg = self.nonneg | {stmt.var}
         fast_body = self.block(stmt.body, first_charge=None)
         self.flow, self.speculate, self.nonneg = saved_flow, False, saved_nonneg
-        slow_body = self.block(stmt.body, first_charge=1, check_first=True)
+        slow_body = self.block(stmt.body, first_charge=1, check_first=True, header_line=stmt.line)
         self.speculate = saved_speculate
         head: list[ast.stmt] = [stamp(_charge(charge), stmt.line), stamp(_check(), stmt.line)]  # type: ignore[list-item]
         if per_item is not None:

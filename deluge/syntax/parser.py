@@ -168,9 +168,25 @@ def _last_line(text: str) -> int:
     return stripped.count("\n") + 1 if stripped else 1
 
 
+_COMMENTS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|//[^\n]*|/\*.*?\*/|(/\*)', re.S)
+
+
+def _unclosed_comment(text: str) -> int | None:
+    """The offset of a `/*` that is never closed (outside texts and other comments), or None."""
+    for m in _COMMENTS.finditer(text):
+        if m.group(1) is not None:
+            return m.start(1)
+    return None
+
+
 def _translate(text: str, exc: Any) -> ParseError:
     """A Lark error as a `ParseError` that says what was found and what was expected."""
     import lark.exceptions as lx
+
+    unclosed = _unclosed_comment(text)
+    if unclosed is not None:
+        line, column = _line_col(text, unclosed)
+        return ParseError("Comment Task is not closed properly", line=line, column=column)
 
     if isinstance(exc, lx.UnexpectedCharacters):
         line, column = exc.line, exc.column
@@ -207,15 +223,11 @@ def _translate(text: str, exc: Any) -> ParseError:
 
 
 def _describe(token: Any) -> str:
-    kind = token.type
-    if kind in ("NAME", "STRING", "INT", "DECIMAL", "SQUOTED"):
-        value = str(token)
-        if len(value) > 30:
-            value = value[:27] + "..."
-        return f"'{value}'"
-    if kind.startswith("__ANON") or kind not in DISPLAY:
-        return f"'{token}'"
-    return DISPLAY[kind] if kind in DISPLAY else f"'{token}'"
+    """How the unexpected token is shown: its own text, shortened."""
+    value = " ".join(str(token).split())
+    if len(value) > 30:
+        value = value[:27] + "..."
+    return f"'{value}'"
 
 
 def _expected_list(expected: set[str]) -> str:
