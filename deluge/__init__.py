@@ -36,7 +36,6 @@ from deluge.errors import (
 from deluge.limits import Limits
 from deluge.runtime.program import VERSION, Grant, Program, Result, Stats, compile_program
 from deluge.syntax import nodes
-from deluge.syntax.parser import parse as _parse
 
 __version__ = VERSION
 
@@ -60,7 +59,9 @@ __all__ = [
 
 def parse(source: str | bytes) -> nodes.Module:
     """The syntax tree of a script (syntax only, D57); raises ParseError."""
-    return _parse(source)
+    from deluge.syntax.parser import parse as parse_source
+
+    return parse_source(source)
 
 
 def compile(source: str | bytes, *, limits: Limits | None = None) -> Program:

@@ -1,5 +1,5 @@
-"""Syntax: source text to nodes (`parse`), with the nodes themselves in `nodes`."""
+"""Syntax: source text to nodes (`parser.parse`), with the nodes themselves in `nodes`.
 
-from deluge.syntax.parser import parse
-
-__all__ = ["parse"]
+Nothing is imported here eagerly: the runtime needs `datetext` without the
+parser (and Lark) being loaded.
+"""

@@ -17,7 +17,6 @@ from typing import Any
 
 from deluge.errors import ParseError
 from deluge.syntax import nodes as n
-from deluge.syntax.builder import Builder, BuildError
 
 DEFAULT_MAX_SOURCE_BYTES = 128 * 1024
 DEFAULT_MAX_NESTING = 64
@@ -69,6 +68,7 @@ def _build_parser() -> Any:
     import lark
 
     from deluge.resources import cache_dir, data_dir
+    from deluge.syntax.builder import Builder
 
     grammar = (data_dir("grammar") / "deluge.lark").read_text(encoding="utf-8")
     options: dict[str, Any] = {
@@ -144,6 +144,8 @@ def parse(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     import lark.exceptions as lx
+
+    from deluge.syntax.builder import BuildError
 
     try:
         module = get_parser().parse(text)
