@@ -76,10 +76,11 @@ def run(
     grant: Grant = None,
     limits: Limits | None = None,
     host: Any = None,
+    timezone: str = "UTC",
 ) -> Result:
     """Compiles (cached by source) and runs a script. A script's fault lands in `Result.error`."""
     try:
         program = compile_program(source, limits=limits)
     except DelugeError as exc:
         return Result(error=exc)
-    return program.run(context, grant=grant, limits=limits, host=host)
+    return program.run(context, grant=grant, limits=limits, host=host, timezone=timezone)

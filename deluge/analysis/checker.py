@@ -316,6 +316,10 @@ class Checker:
             return
         self.error(f"Variable '{name}' is not defined", node.line, node.column)
 
+    def expr_Number(self, expr: n.Number, fields: bool) -> None:
+        if expr.value > 2**63 - 1:
+            self.error(f"The number {expr.value} is outside the 64-bit range", expr.line, expr.column)
+
     def expr_UnaryOp(self, expr: n.UnaryOp, fields: bool) -> None:
         self.expr(expr.operand, fields=fields)
 

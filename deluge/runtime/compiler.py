@@ -831,4 +831,8 @@ def compile_module(module: n.Module, check: CheckResult, catalog: Catalog) -> tu
 
 
 def to_code(tree: ast.Module) -> Any:
-    return compile(tree, GENERATED_FILENAME, "exec", dont_inherit=True, optimize=0)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return compile(tree, GENERATED_FILENAME, "exec", dont_inherit=True, optimize=0)

@@ -169,6 +169,10 @@ def compare(op: str, left: ast.expr, lt: T, right: ast.expr, rt: T, temp: Temp) 
         return ast.Compare(left=left, ops=[_PY_COMPARE[op]()], comparators=[right])
     if op in ("==", "!="):
         negate = op == "!="
+        if isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
+            from deluge.runtime.ops import eq
+
+            return const(eq(left.value, right.value) != negate)
         if isinstance(right, ast.Constant):
             fast = _constant_eq(left, lt, right.value, negate, temp)
             if fast is not None:

@@ -100,12 +100,16 @@ class Program:
         grant: Grant = None,
         limits: Limits | None = None,
         host: Any = None,
+        timezone: str = "UTC",
     ) -> Result:
-        """Runs the program once. Script faults come back in `Result.error`, never raised."""
+        """Runs the program once. Script faults come back in `Result.error`, never raised.
+
+        `timezone` is the application time zone (an IANA name) in which date-times are read.
+        """
         limits = limits or DEFAULT_LIMITS
         started = time.perf_counter()
         try:
-            ex, args = self._prepare(context, grant, limits, host)
+            ex, args = self._prepare(context, grant, limits, host, timezone)
         except DelugeError as exc:
             return Result(error=exc, stats=Stats(elapsed=time.perf_counter() - started))
         previous = activate(ex)
@@ -136,7 +140,7 @@ class Program:
         return result
 
     def _prepare(self, context: dict[str, Any] | None, grant: Grant, limits: Limits,
-                 host: Any) -> tuple[Execution, list[Any]]:
+                 host: Any, timezone: str = "UTC") -> tuple[Execution, list[Any]]:
         context = dict(context or {})
         zoho = context.pop("zoho", None)
         system, clock = _system_overrides(zoho, limits)
@@ -144,7 +148,7 @@ class Program:
             grant = frozenset(grant)
         elif isinstance(grant, str) and grant != "all":
             grant = frozenset([grant])
-        ex = Execution(limits=limits, grant=grant, system=system, clock=clock, host=host)
+        ex = Execution(limits=limits, grant=grant, system=system, clock=clock, host=host, timezone=timezone)
         values = {}
         for key, value in context.items():
             if not isinstance(key, str):

@@ -309,6 +309,10 @@ class Builder(Transformer):
 
     def unop(self, items: list[Any]) -> n.UnaryOp:
         op, operand = items
+        if str(op) == "-" and type(operand) in (n.Number, n.Decimal):
+            # a minus sign directly before a number literal is part of the literal (D38),
+            # which is also how -9223372036854775808 can be written
+            return type(operand)(value=-operand.value, line=op.line, column=op.column)
         depth, inner = 1, operand
         while isinstance(inner, n.UnaryOp):
             depth += 1
@@ -393,7 +397,7 @@ class Builder(Transformer):
     def number(self, items: list[Any]) -> n.Number:
         tok = items[0]
         value = int(tok)
-        if value > INT64_MAX:
+        if value > INT64_MAX + 1:  # 2**63 is allowed here: only `-9223372036854775808` may use it
             raise BuildError(f"The number {tok} is outside the 64-bit range", tok.line, tok.column)
         return n.Number(value=value, **_at(tok))
 

@@ -109,7 +109,7 @@ def recognise_time(text: str) -> TimeParts | None:
 
 
 def _clock(m: re.Match[str], *, strict: bool) -> tuple[int, int, int]:
-    hs, ms, ss, ampm = m.group("h"), m.group("mi"), m.group("s"), m.group("ampm")
+    hs, ms, ss, ampm = m.group("h"), m.group("mi"), m.group("s"), m.groupdict().get("ampm")
     if len(hs) > 2 or len(ms) > 2 or (ss is not None and len(ss) > 2):
         raise DateTextError("a time part has more than two digits")
     hour, minute, second = int(hs), int(ms), int(ss or 0)

@@ -63,6 +63,11 @@ def test_compound_assignment_statement() -> None:
     assert isinstance(stmt, n.Assign) and stmt.op == "+="
 
 
+def test_minus_before_a_number_literal_is_part_of_it() -> None:
+    value = first("x = -5;").value  # type: ignore[attr-defined]
+    assert isinstance(value, n.Number) and value.value == -5
+
+
 def test_literals() -> None:
     module = parse("""a = "x\\ty";\nb = 42;\nc = 0.5;\nd = .25;\ne = TRUE;\nf = Null;\n""")
     values = [s.value for s in module.body]  # type: ignore[attr-defined]
@@ -94,8 +99,11 @@ def test_impossible_date_literal_is_a_parse_error(text: str) -> None:
 
 
 def test_number_literal_outside_64_bits_is_a_parse_error() -> None:
-    err = error("x = 9223372036854775808;")
+    err = error("x = 9223372036854775809;")
     assert err.line == 1 and "64-bit" in err.message
+    with pytest.raises(ParseError):
+        deluge.compile("x = 9223372036854775808;")
+    assert deluge.run("info -9223372036854775808;").output == ["-9223372036854775808"]
 
 
 def test_lists_maps_and_brackets() -> None:
