@@ -14,6 +14,7 @@ from deluge.builtins import (  # noqa: F401
     files,
     jsontext,
     number,
+    records,
     regex,
     text,
     xmltext,

@@ -79,3 +79,35 @@ def sendmail(ex: Execution, entries: dict[str, Any]) -> None:
     if mailer is None:
         raise not_available("Sending mail")
     mailer.send(ex, entries)
+
+
+def get_url(ex: Execution, url: Any, headers: Any = None, simple: Any = True) -> Any:
+    """`getUrl(url[, headers][, simple])` (LANGUAGE.md 5.13): a GET through the same checks as invokeurl.
+
+    With `simple` false the result is the detailed map of 5.11; a map given as the
+    second argument is the headers, a boolean is `simple`.
+    """
+    if type(headers) is bool and simple is True:
+        headers, simple = None, headers
+    entries: dict[str, Any] = {"url": url, "type": "GET"}
+    if headers is not None:
+        entries["headers"] = headers
+    if simple is False:
+        entries["detailed"] = True
+    elif simple is not True:
+        raise DelugeRuntimeError("getUrl: the last argument must be true or false")
+    return invokeurl(ex, entries)
+
+
+def post_url(ex: Execution, url: Any, body: Any, headers: Any = None, simple: Any = True) -> Any:
+    """`postUrl(url, body[, headers][, simple])` (LANGUAGE.md 5.13): a POST, checked like invokeurl."""
+    if type(headers) is bool and simple is True:
+        headers, simple = None, headers
+    entries: dict[str, Any] = {"url": url, "type": "POST", "parameters": body}
+    if headers is not None:
+        entries["headers"] = headers
+    if simple is False:
+        entries["detailed"] = True
+    elif simple is not True:
+        raise DelugeRuntimeError("postUrl: the last argument must be true or false")
+    return invokeurl(ex, entries)
