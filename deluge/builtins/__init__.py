@@ -10,6 +10,8 @@ from deluge.builtins import (  # noqa: F401
     collections,
     common,
     conversion,
+    datefmt,
+    dates,
     encoding,
     files,
     jsontext,
@@ -18,6 +20,4 @@ from deluge.builtins import (  # noqa: F401
     regex,
     text,
     xmltext,
-    dates,
-    datefmt,
 )

@@ -672,7 +672,8 @@ class FunctionCompiler:
             return _call("_creator", _name("_ex"), _const(f"{target.name}(...)"))
         impl = registry.FUNCTIONS.get(lname)
         if impl is None:
-            return _call("_callfn", _name("_ex"), _const(lname), _const(target.name), ast.Tuple(elts=args, ctx=ast.Load()))
+            arguments = ast.Tuple(elts=args, ctx=ast.Load())
+            return _call("_callfn", _name("_ex"), _const(lname), _const(target.name), arguments)
         return _call(self.program.function_impl(lname, impl), _name("_ex"), *args)
 
 
@@ -823,7 +824,8 @@ class ProgramCompiler:
         return module
 
 
-def compile_module(module: n.Module, check: CheckResult, catalog: Catalog) -> tuple[ast.Module, dict[str, Any], list[str]]:
+def compile_module(module: n.Module, check: CheckResult,
+                   catalog: Catalog) -> tuple[ast.Module, dict[str, Any], list[str]]:
     """The Python module of a checked script, the extra globals it needs, and its free names."""
     compiler = ProgramCompiler(module, check, catalog)
     tree = compiler.compile()

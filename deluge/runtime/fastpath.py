@@ -15,7 +15,7 @@ non-text `x`, in both languages).
 from __future__ import annotations
 
 import ast
-from typing import Callable
+from collections.abc import Callable
 
 from deluge.runtime.types import NUM, T
 from deluge.runtime.values import INT_MAX, INT_MIN

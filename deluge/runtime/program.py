@@ -23,7 +23,7 @@ import attrs
 from deluge.errors import BudgetExceeded, DelugeError, DelugeRuntimeError, ParseError
 from deluge.limits import DEFAULT_LIMITS, Limits
 from deluge.runtime import helpers
-from deluge.runtime.convert import from_host, to_host
+from deluge.runtime.convert import from_host
 from deluge.runtime.execution import Execution, activate
 from deluge.runtime.render import render
 from deluge.runtime.values import NO_INPUT

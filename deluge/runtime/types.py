@@ -16,7 +16,7 @@ function cannot change its caller's variables, so only assignments matter.
 from __future__ import annotations
 
 import enum
-from typing import Iterable
+from collections.abc import Iterable
 
 from deluge.syntax import nodes as n
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import deluge
-import deluge.builtins  # noqa: F401  (registers every implementation)
+import deluge.builtins
 from deluge import catalog
 from deluge.builtins import registry
 

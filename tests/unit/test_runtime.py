@@ -159,7 +159,8 @@ def test_date_literal_with_two_digit_year_pivots_on_the_run_clock() -> None:
 
 
 def test_recursion_and_call_depth_budget_line() -> None:
-    source = "int depth(int n)\n{\n\tif (n == 0) { return 0; }\n\treturn 1 + depth(n - 1);\n}\ninfo depth(63);\ninfo depth(64);"
+    source = ("int depth(int n)\n{\n\tif (n == 0) { return 0; }\n\treturn 1 + depth(n - 1);\n}\n"
+              "info depth(63);\ninfo depth(64);")
     result = run(source)
     assert result.output == ["63"]
     assert result.error.kind == "budget" and result.error.line == 4  # type: ignore[union-attr]
@@ -201,7 +202,8 @@ def test_step_budget_counts_statements_and_iterations() -> None:
 
 
 def test_steps_are_counted_the_same_in_every_copy_of_a_loop() -> None:
-    source = "a = 0;\nfor each v in items\n{\n\tif (v % 2 == 0) { a = a + v; } else if (v % 3 == 0) { a = a - 1; } else { a = a + 1; }\n}"
+    source = ("a = 0;\nfor each v in items\n{\n\tif (v % 2 == 0) { a = a + v; }"
+              " else if (v % 3 == 0) { a = a - 1; } else { a = a + 1; }\n}")
     fast = run(source, {"items": [1, 2, 3, 4, 5, 6]})
     mixed = run(source, {"items": [1, 2, 3, 4, 5.0, 6]})
     assert fast.stats.steps == mixed.stats.steps
