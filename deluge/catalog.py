@@ -193,6 +193,12 @@ def _rows(files: list[tuple[str, bytes]]) -> list[dict[str, object]]:
             row["file"] = name
             rows.append(row)
     if cached is not None:
+        for old in cached.parent.glob("catalog-*.json"):
+            if old != cached:
+                try:
+                    old.unlink()
+                except OSError:
+                    pass
         try:
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(json.dumps(rows), encoding="utf-8")

@@ -69,11 +69,17 @@ def _arg(value: Any, fname: str, param: str) -> str:
 
 
 def _count(value: Any, fname: str, param: str) -> int:
+    if type(value) is int:
+        return value  # type: ignore[no-any-return]
     return as_int(value, fname, param)
 
 
-def _charge(ex: Any, *texts: str) -> None:
-    ex.charge_work(sum(len(t) for t in texts) // 64 + 1)
+def _charge(ex: Any, text: str, other: str = "") -> None:
+    """Charges the work of scanning texts: one unit per 64 characters, from 2,048 characters
+    on (shorter scans cost no more than the statement that asked for them)."""
+    size = len(text) + len(other)
+    if size >= 2048:
+        ex.charge_work(size >> 6)
 
 
 def _limit_text(ex: Any, length: int, fname: str) -> None:
@@ -113,10 +119,10 @@ def length(ex: Any, s: Any) -> int:
 def sub_string(ex: Any, s: Any, start: Any, end: Any = _MISSING) -> str:
     """Characters from `start` (included) to `end` (excluded); a missing or negative end means
     the rest of the text. A negative start, an index past the end, or end < start fail."""
-    text = _text(s, "subString")
+    text = s if type(s) is str else _text(s, "subString")
     size = len(text)
-    i = _count(start, "subString", "start_index")
-    j = size if end is _MISSING else _count(end, "subString", "end_index")
+    i = start if type(start) is int else _count(start, "subString", "start_index")
+    j = size if end is _MISSING else (end if type(end) is int else _count(end, "subString", "end_index"))
     if j < 0:
         j = size
     if i < 0:
@@ -203,10 +209,11 @@ def rtrim(ex: Any, s: Any) -> str:
 @function("toUpperCase")
 def to_upper(ex: Any, s: Any) -> str:
     """Every letter in upper case (full Unicode mapping, as Java's: "ß" becomes "SS")."""
-    text = _text(s, "toUpperCase")
+    text = s if type(s) is str else _text(s, "toUpperCase")
     _charge(ex, text)
     result = text.upper()
-    _limit_text(ex, len(result), "toUpperCase")
+    if len(result) > 4096:
+        _limit_text(ex, len(result), "toUpperCase")
     return result
 
 

@@ -286,9 +286,7 @@ def check_int(value: int) -> int:
 def concat(*parts: Any) -> str:
     """A chain of `+` that builds text: every part rendered, the length checked before joining."""
     texts = [p if type(p) is str else render(p) for p in parts]
-    total = 0
-    for text in texts:
-        total += len(text)
+    total = sum(map(len, texts))
     if total > 4096:
         from deluge.runtime.execution import check_text_length
 

@@ -116,12 +116,12 @@ class Builder(Transformer):
             params=params,
             body=body,
             end_line=end_line,
-            **_at(type_tok),
+            line=type_tok.line, column=type_tok.column,
         )
 
     def param(self, items: list[Any]) -> n.Param:
         type_tok, name_tok = items
-        return n.Param(type_name=str(type_tok), name=str(name_tok), **_at(type_tok))
+        return n.Param(type_name=str(type_tok), name=str(name_tok), line=type_tok.line, column=type_tok.column)
 
     def block(self, items: list[Any]) -> tuple[tuple[n.Stmt, ...], int]:
         closing = items[-1]
@@ -130,47 +130,47 @@ class Builder(Transformer):
     # ------------------------------------------------------------ simple statements
 
     def empty_stmt(self, items: list[Any]) -> EmptyStatement:
-        return EmptyStatement(**_at(items[0]))
+        return EmptyStatement(line=items[0].line, column=items[0].column)
 
     def assign_stmt(self, items: list[Any]) -> n.Assign:
         target, op, value, _semi = items
-        return n.Assign(target=_target(target), op=str(op), value=value, **_at(target))
+        return n.Assign(target=_target(target), op=str(op), value=value, line=target.line, column=target.column)
 
     def expr_stmt(self, items: list[Any]) -> n.ExprStmt:
         expr = items[0]
         if not isinstance(expr, (n.Call, n.MethodCall)):
             line, column = _pos(expr)
             raise BuildError("Only a function or method call can stand alone as a statement", line, column)
-        return n.ExprStmt(expr=expr, **_at(expr))
+        return n.ExprStmt(expr=expr, line=expr.line, column=expr.column)
 
     def info_stmt(self, items: list[Any]) -> n.Info:
-        return n.Info(value=items[1], **_at(items[0]))
+        return n.Info(value=items[1], line=items[0].line, column=items[0].column)
 
     def return_stmt(self, items: list[Any]) -> n.Return:
-        return n.Return(value=items[1], **_at(items[0]))
+        return n.Return(value=items[1], line=items[0].line, column=items[0].column)
 
     def break_stmt(self, items: list[Any]) -> n.Break:
-        return n.Break(**_at(items[0]))
+        return n.Break(line=items[0].line, column=items[0].column)
 
     def continue_stmt(self, items: list[Any]) -> n.Continue:
-        return n.Continue(**_at(items[0]))
+        return n.Continue(line=items[0].line, column=items[0].column)
 
     # ------------------------------------------------------------ compound statements
 
     def if_stmt(self, items: list[Any]) -> n.If:
         if_tok, _lpar, cond, _rpar, (body, _end), *rest = items
-        branches = [n.IfBranch(condition=cond, body=body, **_at(if_tok))]
+        branches = [n.IfBranch(condition=cond, body=body, line=if_tok.line, column=if_tok.column)]
         orelse = None
         for item in rest:
             if isinstance(item, n.IfBranch):
                 branches.append(item)
             elif item is not None:
                 orelse = item
-        return n.If(branches=tuple(branches), orelse=orelse, **_at(if_tok))
+        return n.If(branches=tuple(branches), orelse=orelse, line=if_tok.line, column=if_tok.column)
 
     def elif_clause(self, items: list[Any]) -> n.IfBranch:
         else_tok, _if, _lpar, cond, _rpar, (body, _end) = items
-        return n.IfBranch(condition=cond, body=body, **_at(else_tok))
+        return n.IfBranch(condition=cond, body=body, line=else_tok.line, column=else_tok.column)
 
     def else_clause(self, items: list[Any]) -> tuple[n.Stmt, ...]:
         return items[1][0]
@@ -181,12 +181,15 @@ class Builder(Transformer):
             if str(first).lower() != "index":
                 line, column = _pos(first)
                 raise BuildError(f"Expecting 'in' or 'index' but found '{first}'", line, column)
-            return n.ForEach(var=str(second), index=True, iterable=iterable, body=body, **_at(for_tok))
-        return n.ForEach(var=str(first), index=False, iterable=iterable, body=body, **_at(for_tok))
+            return n.ForEach(var=str(second), index=True, iterable=iterable, body=body,
+                             line=for_tok.line, column=for_tok.column)
+        return n.ForEach(var=str(first), index=False, iterable=iterable, body=body,
+                         line=for_tok.line, column=for_tok.column)
 
     def try_stmt(self, items: list[Any]) -> n.Try:
         try_tok, (body, _e1), _catch, _lpar, var, _rpar, (handler, _e2) = items
-        return n.Try(body=body, var=str(var), var_line=var.line, handler=handler, **_at(try_tok))
+        return n.Try(body=body, var=str(var), var_line=var.line, handler=handler,
+                     line=try_tok.line, column=try_tok.column)
 
     # ------------------------------------------------------------ invokeurl and sendmail
 
@@ -219,7 +222,7 @@ class Builder(Transformer):
     def task_entry(self, items: list[Any]) -> n.TaskEntry:
         key_tok, _colon, value = items
         key = " ".join(str(key_tok).lower().split())
-        return n.TaskEntry(key=key, value=value, **_at(key_tok))
+        return n.TaskEntry(key=key, value=value, line=key_tok.line, column=key_tok.column)
 
     # ------------------------------------------------------------ Creator forms (D8)
 
@@ -235,30 +238,30 @@ class Builder(Transformer):
             form=str(form),
             target=None if target is None else _target(target),
             entries=tuple(entries),
-            **_at(start),
+            line=start.line, column=start.column,
         )
 
     def insert_entry(self, items: list[Any]) -> n.InsertEntry:
         name, _eq, value = items
-        return n.InsertEntry(field=str(name), value=value, **_at(name))
+        return n.InsertEntry(field=str(name), value=value, line=name.line, column=name.column)
 
     def delete_stmt(self, items: list[Any]) -> n.Delete:
         delete_tok, form, _lsqb, criteria, _rsqb, sort, rng, _semi = items
         fetch = self._fetch(form, criteria, sort, rng)
-        return n.Delete(fetch=fetch, **_at(delete_tok))
+        return n.Delete(fetch=fetch, line=delete_tok.line, column=delete_tok.column)
 
     def alert_stmt(self, items: list[Any]) -> n.Alert:
-        return n.Alert(value=items[1], **_at(items[0]))
+        return n.Alert(value=items[1], line=items[0].line, column=items[0].column)
 
     def cancel_stmt(self, items: list[Any]) -> n.CancelSubmit:
-        return n.CancelSubmit(**_at(items[0]))
+        return n.CancelSubmit(line=items[0].line, column=items[0].column)
 
     def field_action_stmt(self, items: list[Any]) -> n.FieldAction:
         action_tok, *names, _semi = items
         return n.FieldAction(
             action=str(action_tok).lower(),
             field=".".join(str(x) for x in names if isinstance(x, Token) and x.type == "NAME"),
-            **_at(action_tok),
+            line=action_tok.line, column=action_tok.column,
         )
 
     def ui_stmt(self, items: list[Any]) -> n.UiCall:
@@ -270,7 +273,7 @@ class Builder(Transformer):
             target=_target(target, "ui call"),
             method=str(method),
             args=args or (),
-            **_at(target),
+            line=target.line, column=target.column,
         )
 
     def fetch(self, items: list[Any]) -> n.Fetch:
@@ -287,7 +290,7 @@ class Builder(Transformer):
             descending=descending,
             range_from=range_from,
             range_to=range_to,
-            **_at(form),
+            line=form.line, column=form.column,
         )
 
     def fetch_sort(self, items: list[Any]) -> tuple[str, bool]:
@@ -305,7 +308,7 @@ class Builder(Transformer):
         text = str(op)
         if text == "=":
             text = "=="
-        return n.BinOp(op=text, left=left, right=right, **_at(left))
+        return n.BinOp(op=text, left=left, right=right, line=left.line, column=left.column)
 
     def unop(self, items: list[Any]) -> n.UnaryOp:
         op, operand = items
@@ -320,7 +323,7 @@ class Builder(Transformer):
             if depth > UNARY_NESTING_LIMIT:
                 line, column = _pos(op)
                 raise BuildError("Too many unary operators in a row", line, column)
-        return n.UnaryOp(op=str(op), operand=operand, **_at(op))
+        return n.UnaryOp(op=str(op), operand=operand, line=op.line, column=op.column)
 
     def paren(self, items: list[Any]) -> n.Expr:
         return items[1]
@@ -329,40 +332,40 @@ class Builder(Transformer):
         receiver, _dot, name, _lpar, args, _rpar = items
         if isinstance(receiver, n.DottedName) or _is_root(receiver):
             prefix = receiver.name if isinstance(receiver, n.DottedName) else str(receiver.name)
-            return n.Call(name=f"{prefix}.{name}", args=args or (), **_at(receiver))
+            return n.Call(name=f"{prefix}.{name}", args=args or (), line=receiver.line, column=receiver.column)
         return n.MethodCall(
             receiver=receiver,
             name=str(name),
             args=args or (),
             name_line=name.line,
             name_column=name.column,
-            **_at(receiver),
+            line=receiver.line, column=receiver.column,
         )
 
     def member(self, items: list[Any]) -> n.Expr:
         receiver, _dot, name = items
         if isinstance(receiver, n.DottedName):
-            return n.DottedName(name=f"{receiver.name}.{name}", **_at(receiver))
+            return n.DottedName(name=f"{receiver.name}.{name}", line=receiver.line, column=receiver.column)
         if _is_root(receiver):
-            return n.DottedName(name=f"{receiver.name}.{name}", **_at(receiver))
-        return n.Member(receiver=receiver, name=str(name), **_at(receiver))
+            return n.DottedName(name=f"{receiver.name}.{name}", line=receiver.line, column=receiver.column)
+        return n.Member(receiver=receiver, name=str(name), line=receiver.line, column=receiver.column)
 
     def name(self, items: list[Any]) -> n.Name:
         tok = items[0]
-        return n.Name(name=str(tok), **_at(tok))
+        return n.Name(name=str(tok), line=tok.line, column=tok.column)
 
     def call(self, items: list[Any]) -> n.Call:
         name, _lpar, args, _rpar = items
-        return n.Call(name=str(name), args=args or (), **_at(name))
+        return n.Call(name=str(name), args=args or (), line=name.line, column=name.column)
 
     def if_expr(self, items: list[Any]) -> n.IfExpr:
         if_tok, _l, cond, _c1, then, _c2, otherwise, _r = items
-        return n.IfExpr(condition=cond, then=then, otherwise=otherwise, **_at(if_tok))
+        return n.IfExpr(condition=cond, then=then, otherwise=otherwise, line=if_tok.line, column=if_tok.column)
 
     def typed_list(self, items: list[Any]) -> n.TypedList:
         tok, _lpar, args, _rpar = items
         type_name = str(tok).split(":", 1)[1].strip()
-        return n.TypedList(type_name=type_name, args=args or (), **_at(tok))
+        return n.TypedList(type_name=type_name, args=args or (), line=tok.line, column=tok.column)
 
     def args(self, items: list[Any]) -> tuple[n.Expr, ...]:
         return tuple(x for x in items if not isinstance(x, Token))
@@ -371,13 +374,13 @@ class Builder(Transformer):
         value, _colon, paired = items
         if paired is None:
             return value
-        return n.PairArg(key=value, value=paired, **_at(value))
+        return n.PairArg(key=value, value=paired, line=value.line, column=value.column)
 
     # ------------------------------------------------------------ literals
 
     def text(self, items: list[Any]) -> n.Text:
         tok = items[0]
-        return n.Text(value=unescape(tok[1:-1]), **_at(tok))
+        return n.Text(value=unescape(tok[1:-1]), line=tok.line, column=tok.column)
 
     def squoted(self, items: list[Any]) -> n.Expr:
         tok = items[0]
@@ -385,48 +388,48 @@ class Builder(Transformer):
         try:
             time = recognise_time(body)
             if time is not None:
-                return n.TimeLit(fields=tuple(time), source=body, **_at(tok))
+                return n.TimeLit(fields=tuple(time), source=body, line=tok.line, column=tok.column)
             date = recognise_date(body, strict=True)
         except DateTextError as exc:
             raise BuildError(f"'{body}' is not a valid date or time: {exc}", tok.line, tok.column) from None
         if date is None:
-            return n.Text(value=body, **_at(tok))
+            return n.Text(value=body, line=tok.line, column=tok.column)
         return n.DateTimeLit(fields=tuple(date[:6]), has_time=date.has_time, two_digit_year=date.two_digit_year,
-                             source=body, **_at(tok))
+                             source=body, line=tok.line, column=tok.column)
 
     def number(self, items: list[Any]) -> n.Number:
         tok = items[0]
         value = int(tok)
         if value > INT64_MAX + 1:  # 2**63 is allowed here: only `-9223372036854775808` may use it
             raise BuildError(f"The number {tok} is outside the 64-bit range", tok.line, tok.column)
-        return n.Number(value=value, **_at(tok))
+        return n.Number(value=value, line=tok.line, column=tok.column)
 
     def decimal(self, items: list[Any]) -> n.Decimal:
         tok = items[0]
-        return n.Decimal(value=float(tok), **_at(tok))
+        return n.Decimal(value=float(tok), line=tok.line, column=tok.column)
 
     def true(self, items: list[Any]) -> n.Boolean:
-        return n.Boolean(value=True, **_at(items[0]))
+        return n.Boolean(value=True, line=items[0].line, column=items[0].column)
 
     def false(self, items: list[Any]) -> n.Boolean:
-        return n.Boolean(value=False, **_at(items[0]))
+        return n.Boolean(value=False, line=items[0].line, column=items[0].column)
 
     def null(self, items: list[Any]) -> n.Null:
-        return n.Null(**_at(items[0]))
+        return n.Null(line=items[0].line, column=items[0].column)
 
     def empty_braces(self, items: list[Any]) -> n.EmptyBraces:
-        return n.EmptyBraces(**_at(items[0]))
+        return n.EmptyBraces(line=items[0].line, column=items[0].column)
 
     def empty_brackets(self, items: list[Any]) -> n.EmptyBraces:
-        return n.EmptyBraces(**_at(items[0]))
+        return n.EmptyBraces(line=items[0].line, column=items[0].column)
 
     def list_lit(self, items: list[Any]) -> n.ListLit:
         values = tuple(x for x in items if not isinstance(x, Token))
-        return n.ListLit(items=values, **_at(items[0]))
+        return n.ListLit(items=values, line=items[0].line, column=items[0].column)
 
     def map_lit(self, items: list[Any]) -> n.MapLit:
         pairs = tuple(x for x in items if isinstance(x, tuple))
-        return n.MapLit(pairs=pairs, **_at(items[0]))
+        return n.MapLit(pairs=pairs, line=items[0].line, column=items[0].column)
 
     def pair(self, items: list[Any]) -> tuple[n.Expr, n.Expr]:
         key, _colon, value = items

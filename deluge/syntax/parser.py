@@ -71,9 +71,11 @@ def _build_parser() -> Any:
     from deluge.syntax.builder import Builder
 
     grammar = (data_dir("grammar") / "deluge.lark").read_text(encoding="utf-8")
+    from deluge.syntax.lexer import FastLexer
+
     options: dict[str, Any] = {
         "parser": "lalr",
-        "lexer": "contextual",
+        "lexer": FastLexer,
         "transformer": Builder(),
         "maybe_placeholders": True,
         "propagate_positions": False,
@@ -81,10 +83,75 @@ def _build_parser() -> Any:
     folder = cache_dir()
     if folder is not None:
         digest = hashlib.sha256(
-            f"{grammar}\0{lark.__version__}\0{sys.version_info[:2]}".encode()
+            f"{grammar}\0{lark.__version__}\0{sys.version_info[:2]}\0{_PARSER_VERSION}".encode()
         ).hexdigest()[:20]
-        options["cache"] = str(folder / f"parser-{digest}.lark")
-    return lark.Lark(grammar, **options)
+        path = folder / f"parser-{digest}.lark"
+        options["cache"] = str(path)
+        _remove_stale(folder, "parser-*.lark", path.name)
+    parser = lark.Lark(grammar, **options)
+    _fast_tables(parser)
+    return parser
+
+
+_PARSER_VERSION = "fast-lexer-1"
+"""Changes whenever the parser's construction changes, so old cache files are not reused."""
+
+
+def _remove_stale(folder: Any, pattern: str, keep: str) -> None:
+    """Deletes cache files of earlier versions (they would never be read again)."""
+    for old in folder.glob(pattern):
+        if old.name != keep:
+            try:
+                old.unlink()
+            except OSError:
+                pass
+
+
+def _fast_tables(parser: Any) -> None:
+    """Makes the look-ups of Lark's LALR loop cheap: plain text keys and identity-hashed rules.
+
+    The parse table's symbol names are Lark `Token`s (a `str` subclass with a Python
+    `__eq__`), and its reduce callbacks are keyed by `Rule` objects with Python
+    `__eq__`/`__hash__` (after loading from the cache, equal but distinct from the
+    table's). So every shift and reduction paid Python-level comparisons. Here the
+    table's keys become plain `str`, and each reduce action gets a rule object hashed
+    by identity, shared with its callback entry. Only an optimisation: if Lark's
+    internals differ, nothing is changed.
+    """
+    try:
+        from lark.grammar import NonTerminal, Rule
+        from lark.parsers.lalr_analysis import Reduce
+
+        inner = parser.parser.parser.parser
+        states = inner.parse_table.states
+        callbacks = inner.callbacks
+    except (AttributeError, ImportError):
+        return
+
+    class IdentityRule(Rule):
+        __slots__ = ()
+        __hash__ = object.__hash__
+        __eq__ = object.__eq__
+
+    made: dict[int, Any] = {}
+    new_callbacks = {str(key): value for key, value in callbacks.items() if not isinstance(key, Rule)}
+    for state in list(states):
+        actions = states[state]
+        plain: dict[str, Any] = {}
+        for symbol, (action, arg) in actions.items():
+            if action is Reduce:
+                fast = made.get(id(arg))
+                if fast is None:
+                    fast = IdentityRule.__new__(IdentityRule)
+                    for slot in Rule.__slots__:
+                        setattr(fast, slot, getattr(arg, slot))
+                    fast.origin = NonTerminal(str(arg.origin.name))
+                    made[id(arg)] = fast
+                    new_callbacks[fast] = callbacks[arg]
+                arg = fast
+            plain[str(symbol)] = (action, arg)
+        states[state] = plain
+    inner.callbacks = new_callbacks
 
 
 def decode(source: str | bytes) -> str:
