@@ -131,20 +131,37 @@ def parse_params(spec: str) -> tuple[tuple[Param, ...], bool, bool]:
 
 
 class Catalog:
-    """Every built-in form, indexed by lower-case name (names resolve case-insensitively)."""
+    """Every built-in form, indexed by lower-case name (names resolve case-insensitively).
 
-    def __init__(self, entries: list[Entry]) -> None:
-        self.entries = tuple(entries)
+    Rows become `Entry` objects only when a name is asked for: checking a script
+    looks up a handful of names, and building all of them costs start-up time.
+    """
+
+    def __init__(self, rows: list[dict[str, object]]) -> None:
+        self._rows: dict[str, list[dict[str, object]]] = {}
+        for row in rows:
+            self._rows.setdefault(str(row["name"]).lower(), []).append(row)
         self._by_name: dict[str, list[Entry]] = {}
-        for entry in entries:
-            self._by_name.setdefault(entry.name.lower(), []).append(entry)
+        self._entries: tuple[Entry, ...] | None = None
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """Every form, in catalog order."""
+        if self._entries is None:
+            self._entries = tuple(e for name in self._rows for e in self.forms(name))
+        return self._entries
 
     def forms(self, name: str) -> list[Entry]:
         """Every form of a name (any receiver), or []."""
-        return self._by_name.get(name.lower(), [])
+        key = name.lower()
+        found = self._by_name.get(key)
+        if found is None:
+            found = _entries(self._rows.get(key, []))
+            self._by_name[key] = found
+        return found
 
     def knows(self, name: str) -> bool:
-        return name.lower() in self._by_name
+        return name.lower() in self._rows
 
     def functions(self, name: str) -> list[Entry]:
         """The function forms (`name(...)`) of a name."""
@@ -239,4 +256,4 @@ def _entries(rows: list[dict[str, object]]) -> list[Entry]:
 def load() -> Catalog:
     """The catalog of this installation (read once per process)."""
     files = [(p.name, p.read_bytes()) for p in sorted(data_dir("stdlib").glob("*.toml"))]
-    return Catalog(_entries(_rows(files)))
+    return Catalog(_rows(files))

@@ -1,23 +1,7 @@
-"""The built-in functions: importing this package registers every implementation.
+"""The built-in functions, one module per group of the catalog (`stdlib/`).
 
-One module per group of the catalog (`stdlib/`); each registers its functions
-and methods in `registry` with the decorators `method` and `function`. The
-order matters where two modules serve one name on different receiver kinds:
-later imports win for the kinds they register.
+Each module registers its functions and methods in `registry` with the
+decorators `method` and `function`. Modules are imported on demand, by name
+(`registry.ensure`), so a script loads only the groups it uses;
+`registry.load_all()` imports every one.
 """
-
-from deluge.builtins import (  # noqa: F401
-    collections,
-    common,
-    conversion,
-    datefmt,
-    dates,
-    encoding,
-    files,
-    jsontext,
-    number,
-    records,
-    regex,
-    text,
-    xmltext,
-)

@@ -56,14 +56,11 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-import regex as _regex
-
 from deluge.builtins.core import as_text
 from deluge.builtins.registry import function, method
 from deluge.errors import BudgetExceeded, DelugeRuntimeError
 from deluge.runtime.render import render
 
-_FLAGS = _regex.V1
 _CACHE_SIZE = 512
 
 # ------------------------------------------------------------------ sets used by the translation
@@ -716,7 +713,9 @@ def _compile(pattern: str, ignore_case: bool, repetition: int) -> tuple[Any, str
             f"The regular expression repeats too much ({measure} counted repetitions through its nesting; "
             f"the limit is {repetition})"
         )
-    flags = _FLAGS | (_regex.IGNORECASE if ignore_case else 0)
+    import regex as _regex  # imported on first use: it takes a while to load
+
+    flags = _regex.V1 | (_regex.IGNORECASE if ignore_case else 0)
     plain = None if translator.literal is None else "".join(translator.literal)
     try:
         return _regex.compile("(?-f)" + translated, flags), plain, translator.captures_outside

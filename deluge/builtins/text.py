@@ -22,9 +22,8 @@ The regex functions (`matches`, `replaceAll`, ...) live in `deluge/builtins/rege
 
 from __future__ import annotations
 
+import re
 from typing import Any
-
-import regex as _regex
 
 from deluge.builtins.core import as_int
 from deluge.builtins.regex import fold_case
@@ -35,11 +34,11 @@ from deluge.runtime.values import Blank, DateTime, DList, Time, look_through, ty
 
 # Java String.trim: every code point up to U+0020.
 _TRIM = "".join(chr(i) for i in range(0x21))
-_NOT_ALPHA = _regex.compile(r"[^A-Za-z]+")
-_NOT_ALNUM = _regex.compile(r"[^A-Za-z0-9]+")
-_ALPHA = _regex.compile(r"[A-Za-z]+")
-_ALNUM = _regex.compile(r"[A-Za-z0-9]+")
-_HEX = _regex.compile(r"[0-9A-Fa-f]*")
+_NOT_ALPHA = re.compile(r"[^A-Za-z]+")
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+_ALPHA = re.compile(r"[A-Za-z]+")
+_ALNUM = re.compile(r"[A-Za-z0-9]+")
+_HEX = re.compile(r"[0-9A-Fa-f]*")
 
 _MISSING = object()
 

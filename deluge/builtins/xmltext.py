@@ -40,6 +40,7 @@ Decisions where the spec is silent (each in the docstring of its function too):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import weakref
@@ -462,7 +463,10 @@ class _Writer:
 # ---------------------------------------------------------------- XPath 1.0: tokens
 
 _NCNAME = r"[A-Za-z_\u00C0-\U0010FFFF][\w.\-\u00B7\u00C0-\U0010FFFF]*"
-_TOKENS = re.compile(
+@functools.lru_cache(maxsize=1)
+def _tokens() -> re.Pattern[str]:
+    """The XPath token pattern, compiled on first use (its Unicode name classes are slow to compile)."""
+    return re.compile(
     rf"""[ \t\r\n]*(?:
     (?P<num>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
   | (?P<str>"[^"]*"|'[^']*')
@@ -472,6 +476,7 @@ _TOKENS = re.compile(
   )""",
     re.VERBOSE,
 )
+
 _OPERATOR_NAMES = {"and", "or", "mod", "div"}
 _NODE_TYPES = {"comment", "text", "processing-instruction", "node"}
 _AXES = {
@@ -512,7 +517,7 @@ def _tokenize(xpath: str) -> list[tuple[str, Any]]:
     pos = 0
     end = len(xpath.rstrip(" \t\r\n"))
     while pos < end:
-        m = _TOKENS.match(xpath, pos)
+        m = _tokens().match(xpath, pos)
         if not m or m.end() == pos:
             raise _bad(xpath, f"unexpected {xpath[pos:].strip()[:1]!r}")
         pos = m.end()

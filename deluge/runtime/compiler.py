@@ -65,13 +65,7 @@ _EXACT = {T.STR: str, T.INT: int, T.FLOAT: float, T.BOOL: bool, T.LIST: DList, T
 
 def _arity_fits(fn: Any, count: int) -> bool:
     """Whether `fn` accepts `count` positional arguments (so a direct call cannot fail on arity)."""
-    import inspect
-
-    try:
-        inspect.signature(fn).bind(*([None] * count))
-    except TypeError:
-        return False
-    return True
+    return registry.accepts(fn, count)
 
 
 class CompileError(Exception):
@@ -631,6 +625,7 @@ class FunctionCompiler:
         if pytype is not None:
             if lname in ("length", "len", "size") and not args and receiver_type in (T.STR, T.LIST, T.MAP):
                 return _call("_len", receiver)
+            registry.ensure(lname)
             impl = registry.METHODS.get(lname, {}).get(pytype)
             if impl is not None and _arity_fits(impl, len(args) + 2):
                 return _call(self.program.method_impl(lname, pytype, impl), _name("_ex"), receiver, *args)
@@ -670,6 +665,7 @@ class FunctionCompiler:
             return _call("_DMap" if lname == "map" else "_DList")
         if lname in ("count", "openurl") and self.program.catalog.forms(lname)[0].group == "record":
             return _call("_creator", _name("_ex"), _const(f"{target.name}(...)"))
+        registry.ensure(lname)
         impl = registry.FUNCTIONS.get(lname)
         if impl is None:
             arguments = ast.Tuple(elts=args, ctx=ast.Load())

@@ -302,8 +302,6 @@ def resume(first: Any, rest: Any) -> Any:
 
 def namespace() -> dict[str, Any]:
     """The globals of a compiled program: the helpers, and no Python built-ins."""
-    import deluge.builtins  # noqa: F401  (registers every implementation)
-
     names: dict[str, Any] = {
         "__builtins__": {},
         "_tick": tick,

@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import attrs
+# isort: off
+import deluge.syntax.larkload  # noqa: F401  (must come before any lark import)
 from lark import Token, Transformer
+# isort: on
 
 from deluge.syntax import nodes as n
 from deluge.syntax.datetext import DateTextError, recognise_date, recognise_time
@@ -41,7 +43,7 @@ class BuildError(Exception):
         self.column = column
 
 
-@attrs.frozen
+@n.node
 class EmptyStatement(n.Stmt):
     """A stray `;`: kept only until the enclosing block is built."""
 

@@ -9,6 +9,7 @@ is accepted too). It knows nothing of values: it returns plain numbers.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from typing import NamedTuple
 
@@ -77,14 +78,20 @@ _DATE_FORMS = [
     # dd MM yyyy
     r"(?P<d4>\d{1,2})\s+(?P<m4>\d{1,2})\s+(?P<y4>\d{4})",
 ]
-_DATE_RE = re.compile(
-    r"\s*(?:" + "|".join(f"(?:{f})" for f in _DATE_FORMS) + r")(?:\s+" + _TIME + r")?\s*",
+_DATE_SOURCE = (
+    r"\s*(?:" + "|".join(f"(?:{f})" for f in _DATE_FORMS) + r")(?:\s+" + _TIME + r")?\s*"
 )
-_TIME_ONLY_RE = re.compile(r"\s*(?P<h>\d+):(?P<mi>\d+):(?P<s>\d+)(?:\s*(?P<ampm>[AaPp][Mm]))?\s*")
-_ISO_RE = re.compile(
+_TIME_ONLY_SOURCE = r"\s*(?P<h>\d+):(?P<mi>\d+):(?P<s>\d+)(?:\s*(?P<ampm>[AaPp][Mm]))?\s*"
+_ISO_SOURCE = (
     r"\s*(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})[Tt ](?P<h>\d{1,2}):(?P<mi>\d{2})"
     r"(?::(?P<s>\d{2})(?:\.\d+)?)?(?P<tz>[Zz]|[+-]\d{2}:?\d{2})?\s*"
 )
+
+
+@functools.lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The date, time-only and ISO-8601 patterns, compiled on first use."""
+    return re.compile(_DATE_SOURCE), re.compile(_TIME_ONLY_SOURCE), re.compile(_ISO_SOURCE)
 
 
 def _year(text: str) -> tuple[int, bool] | None:
@@ -101,7 +108,7 @@ def _month_name(word: str) -> int | None:
 
 def recognise_time(text: str) -> TimeParts | None:
     """A time-only layout (`HH:mm:ss`, `hh:mm:ss a`), or None; DateTextError when impossible."""
-    m = _TIME_ONLY_RE.fullmatch(text)
+    m = _patterns()[1].fullmatch(text)
     if m is None:
         return None
     hour, minute, second = _clock(m, strict=True)
@@ -138,13 +145,13 @@ def recognise_date(text: str, *, strict: bool = True, iso: bool = False) -> Date
     accepted too (their offset is dropped here; see `iso_offset_minutes`).
     """
     if iso:
-        m = _ISO_RE.fullmatch(text)
+        m = _patterns()[2].fullmatch(text)
         if m is not None:
             hour, minute, second = _clock(m, strict=strict)
             year, month, day = int(m.group("y")), int(m.group("mo")), int(m.group("d"))
             _check_day(year, month, day, two_digit=False)
             return DateParts(year, month, day, hour, minute, second, True, False)
-    m = _DATE_RE.fullmatch(text)
+    m = _patterns()[0].fullmatch(text)
     if m is None:
         return None
     g = m.group
@@ -234,7 +241,7 @@ def _check_day(year: int, month: int, day: int, *, two_digit: bool) -> None:
 
 def iso_offset_minutes(text: str) -> int | None:
     """The UTC offset written in an ISO-8601 date-time text, in minutes, or None."""
-    m = _ISO_RE.fullmatch(text)
+    m = _patterns()[2].fullmatch(text)
     if m is None or m.group("tz") is None:
         return None
     tz = m.group("tz")

@@ -23,8 +23,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+# isort: off
+import deluge.syntax.larkload  # noqa: F401  (must come before any lark import)
 from lark.exceptions import UnexpectedCharacters
 from lark.lexer import Lexer, Token
+# isort: on
 
 _SHAPES = re.compile(
     r"""(?P<ws>[ \t\f\r\n]+)
@@ -85,6 +88,19 @@ class _Tok(Token):
         return self
 
 
+class _Patterns(dict):  # type: ignore[type-arg]
+    """Terminal patterns compiled on first use (most scripts need only a few of them)."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        super().__init__()
+        self.sources = sources
+
+    def __missing__(self, name: str) -> re.Pattern[str]:
+        pattern = re.compile(self.sources[name])
+        self[name] = pattern
+        return pattern
+
+
 class FastLexer(Lexer):
     """Lark's custom-lexer interface 2: `lex(lexer_state, parser_state)` yields tokens."""
 
@@ -92,11 +108,9 @@ class FastLexer(Lexer):
 
     def __init__(self, conf: Any) -> None:
         self.terminals_by_name = conf.terminals_by_name
-        self.patterns: dict[str, re.Pattern[str]] = {}
-        for name in {t for triggers in _TRIGGERS.values() for t in triggers}:
-            terminal = conf.terminals_by_name[name]
-            self.patterns[name] = re.compile(terminal.pattern.to_regexp())
-        self.priority = {name: conf.terminals_by_name[name].priority for name in self.patterns}
+        names = {t for triggers in _TRIGGERS.values() for t in triggers}
+        self.patterns = _Patterns({name: conf.terminals_by_name[name].pattern.to_regexp() for name in names})
+        self.priority = {name: conf.terminals_by_name[name].priority for name in names}
 
     def lex(self, lexer_state: Any, parser_state: Any) -> Iterator[Token]:
         text_slice = lexer_state.text

@@ -14,12 +14,34 @@ from typing import Any
 import attrs
 
 
-@attrs.frozen
+def node(cls: type) -> type:
+    """Declares a node class: frozen and slotted, with the shared equality and repr of `Node`
+    (attrs would generate both per class, which slows every start of the interpreter)."""
+    return attrs.frozen(repr=False, eq=False)(cls)
+
+
+@node
 class Node:
     """Base of every node: its position in the source."""
 
     line: int = attrs.field(kw_only=True)
     column: int = attrs.field(kw_only=True)
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f.name) for f in attrs.fields(type(self)))
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._values()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in attrs.fields(type(self)))
+        return f"{type(self).__name__}({fields})"
 
     def children(self) -> Iterator[Node]:
         """The direct child nodes, in source order."""
@@ -52,12 +74,12 @@ def _dump(value: Any) -> Any:
     return value
 
 
-@attrs.frozen
+@node
 class Stmt(Node):
     """Base of statements."""
 
 
-@attrs.frozen
+@node
 class Expr(Node):
     """Base of expressions."""
 
@@ -65,40 +87,40 @@ class Expr(Node):
 # ---------------------------------------------------------------- expressions
 
 
-@attrs.frozen
+@node
 class Text(Expr):
     """A text literal: `"Hello"` or a single-quoted `'hello'` that is not a date."""
 
     value: str
 
 
-@attrs.frozen
+@node
 class Number(Expr):
     """A whole-number literal: `42`."""
 
     value: int
 
 
-@attrs.frozen
+@node
 class Decimal(Expr):
     """A decimal literal: `0.99`, `.5`."""
 
     value: float
 
 
-@attrs.frozen
+@node
 class Boolean(Expr):
     """`true` or `false`, in any letter case."""
 
     value: bool
 
 
-@attrs.frozen
+@node
 class Null(Expr):
     """`null`, in any letter case."""
 
 
-@attrs.frozen
+@node
 class DateTimeLit(Expr):
     """A single-quoted date or date-time: `'15-Aug-1947'`, `'15-Aug-1947 19:00:00'`.
 
@@ -113,7 +135,7 @@ class DateTimeLit(Expr):
     source: str
 
 
-@attrs.frozen
+@node
 class TimeLit(Expr):
     """A single-quoted time of day: `'19:00:00'`, `'07:30:00 PM'`."""
 
@@ -121,33 +143,33 @@ class TimeLit(Expr):
     source: str
 
 
-@attrs.frozen
+@node
 class ListLit(Expr):
     """A list literal: `{1, 2, 3}` or `[1, "a", [2, 3]]`."""
 
     items: tuple[Expr, ...]
 
 
-@attrs.frozen
+@node
 class MapLit(Expr):
     """A map literal: `{"a": 1, "b": 2}`; `pairs` holds (key, value) tuples."""
 
     pairs: tuple[tuple[Expr, Expr], ...]
 
 
-@attrs.frozen
+@node
 class EmptyBraces(Expr):
     """`{}` or `[]`: an empty container that settles as a list or a map on first use."""
 
 
-@attrs.frozen
+@node
 class Name(Expr):
     """A variable (or built-in value such as `today`): `total`."""
 
     name: str
 
 
-@attrs.frozen
+@node
 class DottedName(Expr):
     """A dotted name rooted at `zoho`, `thisapp` or `standalone`: a system variable such as
     `zoho.currenttime`, or a namespace such as `zoho.crm` (the checker decides which)."""
@@ -155,7 +177,7 @@ class DottedName(Expr):
     name: str
 
 
-@attrs.frozen
+@node
 class PairArg(Expr):
     """A `key : value` argument, allowed in `Collection(...)`, `insert(...)`, `insertAll(...)`."""
 
@@ -163,7 +185,7 @@ class PairArg(Expr):
     value: Expr
 
 
-@attrs.frozen
+@node
 class Call(Expr):
     """A function-form call: `f(1)`, `thisapp.f(1)`, `zoho.crm.getRecords(...)`.
 
@@ -174,7 +196,7 @@ class Call(Expr):
     args: tuple[Expr, ...]
 
 
-@attrs.frozen
+@node
 class MethodCall(Expr):
     """A method call: `s.trim()`, `m.put("k", 1)`; `name_line`/`name_column` point at the name."""
 
@@ -185,7 +207,7 @@ class MethodCall(Expr):
     name_column: int
 
 
-@attrs.frozen
+@node
 class Member(Expr):
     """Member access without parentheses: `m.name`, `input.Amount`, `e.lineNo`."""
 
@@ -193,7 +215,7 @@ class Member(Expr):
     name: str
 
 
-@attrs.frozen
+@node
 class BinOp(Expr):
     """A binary operation: `a + b`; `op` is one of `+ - * / % == != < <= > >= && ||`
     (a single `=` inside an expression is stored as `==`)."""
@@ -203,7 +225,7 @@ class BinOp(Expr):
     right: Expr
 
 
-@attrs.frozen
+@node
 class UnaryOp(Expr):
     """A unary operation: `-x`, `+x`, `!done`."""
 
@@ -211,7 +233,7 @@ class UnaryOp(Expr):
     operand: Expr
 
 
-@attrs.frozen
+@node
 class IfExpr(Expr):
     """The expression form `if(condition, a, b)`; only the chosen branch runs."""
 
@@ -220,7 +242,7 @@ class IfExpr(Expr):
     otherwise: Expr
 
 
-@attrs.frozen
+@node
 class TypedList(Expr):
     """A typed list constructor: `List:String()`, `List:Int({1, 2})`."""
 
@@ -228,7 +250,7 @@ class TypedList(Expr):
     args: tuple[Expr, ...]
 
 
-@attrs.frozen
+@node
 class Fetch(Expr):
     """A Creator record fetch: `Orders[Status == "Open"] sort by Amount desc range from 1 to 10`."""
 
@@ -243,7 +265,7 @@ class Fetch(Expr):
 # ---------------------------------------------------------------- statements
 
 
-@attrs.frozen
+@node
 class Assign(Stmt):
     """`target = value;` or a compound `target += value;`; the target is a `Name` or a `Member`."""
 
@@ -252,38 +274,38 @@ class Assign(Stmt):
     value: Expr
 
 
-@attrs.frozen
+@node
 class ExprStmt(Stmt):
     """A call run for its effect: `l.add(1);`."""
 
     expr: Expr
 
 
-@attrs.frozen
+@node
 class Info(Stmt):
     """`info value;`"""
 
     value: Expr
 
 
-@attrs.frozen
+@node
 class Return(Stmt):
     """`return value;` or `return;`."""
 
     value: Expr | None
 
 
-@attrs.frozen
+@node
 class Break(Stmt):
     """`break;`"""
 
 
-@attrs.frozen
+@node
 class Continue(Stmt):
     """`continue;`"""
 
 
-@attrs.frozen
+@node
 class IfBranch(Node):
     """One `if (condition) { body }` or `else if (condition) { body }` arm."""
 
@@ -291,7 +313,7 @@ class IfBranch(Node):
     body: tuple[Stmt, ...]
 
 
-@attrs.frozen
+@node
 class If(Stmt):
     """`if (...) {...} else if (...) {...} else {...}`; `orelse` is None without `else`."""
 
@@ -299,7 +321,7 @@ class If(Stmt):
     orelse: tuple[Stmt, ...] | None
 
 
-@attrs.frozen
+@node
 class ForEach(Stmt):
     """`for each x in items { ... }`, or `for each index i in items { ... }` when `index` is true."""
 
@@ -309,7 +331,7 @@ class ForEach(Stmt):
     body: tuple[Stmt, ...]
 
 
-@attrs.frozen
+@node
 class Try(Stmt):
     """`try { body } catch (var) { handler }`."""
 
@@ -319,7 +341,7 @@ class Try(Stmt):
     handler: tuple[Stmt, ...]
 
 
-@attrs.frozen
+@node
 class TaskEntry(Node):
     """One `key: value` entry of an `invokeurl` or `sendmail` block; `key` is lower-case,
     with single spaces (`reply to`, `content type`)."""
@@ -328,7 +350,7 @@ class TaskEntry(Node):
     value: Expr
 
 
-@attrs.frozen
+@node
 class TaskStmt(Stmt):
     """`resp = invokeurl [ url: ... type: GET ];` or `sendmail [ ... ]`; `kind` is
     `invokeurl` or `sendmail`; `target` is None when the result is not kept."""
@@ -339,7 +361,7 @@ class TaskStmt(Stmt):
     end_line: int
 
 
-@attrs.frozen
+@node
 class InsertEntry(Node):
     """One `Field = value` entry of an `insert into` block."""
 
@@ -347,7 +369,7 @@ class InsertEntry(Node):
     value: Expr
 
 
-@attrs.frozen
+@node
 class Insert(Stmt):
     """`id = insert into Orders [ Customer = "Ann" ];` (Creator)."""
 
@@ -356,26 +378,26 @@ class Insert(Stmt):
     entries: tuple[InsertEntry, ...]
 
 
-@attrs.frozen
+@node
 class Delete(Stmt):
     """`delete from Orders[Status == "Void"];` (Creator)."""
 
     fetch: Fetch
 
 
-@attrs.frozen
+@node
 class Alert(Stmt):
     """`alert "Saved";` (Creator)."""
 
     value: Expr
 
 
-@attrs.frozen
+@node
 class CancelSubmit(Stmt):
     """`cancel submit;` (Creator)."""
 
 
-@attrs.frozen
+@node
 class FieldAction(Stmt):
     """`hide Discount;`, `show`, `enable`, `disable`, `clear` (Creator)."""
 
@@ -383,7 +405,7 @@ class FieldAction(Stmt):
     field: str
 
 
-@attrs.frozen
+@node
 class UiCall(Stmt):
     """`Country:ui.add("India");` (Creator); `target` is the field, `method` the ui method."""
 
@@ -392,7 +414,7 @@ class UiCall(Stmt):
     args: tuple[Expr, ...]
 
 
-@attrs.frozen
+@node
 class Param(Node):
     """A typed parameter of a function header: `int n`."""
 
@@ -400,7 +422,7 @@ class Param(Node):
     name: str
 
 
-@attrs.frozen
+@node
 class FunctionDef(Node):
     """`int standalone.twice(int n) { ... }`; `name` is the last part of the dotted name."""
 
@@ -412,7 +434,7 @@ class FunctionDef(Node):
     end_line: int
 
 
-@attrs.frozen
+@node
 class Module(Node):
     """A whole script: its top-level statements and its function definitions."""
 

@@ -67,6 +67,7 @@ def get_parser() -> Any:
 def _build_parser() -> Any:
     import lark
 
+    import deluge.syntax.larkload  # noqa: F401  (must come before any lark import)
     from deluge.resources import cache_dir, data_dir
     from deluge.syntax.builder import Builder
 
@@ -207,6 +208,7 @@ def parse(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
     """Parses a whole script; raises `ParseError`. Syntax only: no catalog is consulted (D57)."""
     text = decode(source)
     check_source(text, max_bytes=max_bytes, max_nesting=max_nesting)
+    import deluge.syntax.larkload  # noqa: F401  (must come before any lark import)
     # Lines end at LF, CR LF or a lone CR (LANGUAGE.md 2.1); Lark counts LF only.
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 import deluge
-import deluge.builtins
 from deluge import catalog
 from deluge.builtins import registry
 
+registry.load_all()
 CATALOG = catalog.load()
 
 
@@ -79,3 +79,22 @@ def test_every_task_needs_consent(entry: catalog.Entry) -> None:
 
 def test_names_resolve_ignoring_case() -> None:
     assert deluge.run('info "abc".SUBSTRING(1);\ninfo TOUPPERCASE("x");').output == ["bc", "X"]
+
+
+def test_the_module_index_is_up_to_date() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tool = Path(__file__).resolve().parent.parent.parent / "tools" / "gen_builtin_index.py"
+    if not tool.exists():  # an installed package without the source tree's tools
+        pytest.skip("tools/ is not part of this checkout")
+    result = subprocess.run([sys.executable, str(tool), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_names_load_their_modules_on_demand() -> None:
+    for name, modules in __import__("deluge.builtins.index", fromlist=["MODULES"]).MODULES.items():
+        registry.ensure(name)
+        assert name in registry.METHODS or name in registry.FUNCTIONS, name
+        assert modules
