@@ -98,3 +98,17 @@ def test_names_load_their_modules_on_demand() -> None:
         registry.ensure(name)
         assert name in registry.METHODS or name in registry.FUNCTIONS, name
         assert modules
+
+
+def test_every_row_has_a_one_line_summary() -> None:
+    missing = [f"{e.receiver}.{e.name}" for e in CATALOG.entries if not e.summary or "\n" in e.summary]
+    assert missing == []
+
+
+def test_one_catalog_file_per_group() -> None:
+    from deluge.resources import data_dir
+
+    files = {p.stem for p in data_dir("stdlib").glob("*.toml")}
+    for group in ("text", "number", "boolean", "common", "conversion", "encoding", "list", "map", "collection",
+                  "date", "json", "file"):
+        assert group in files
