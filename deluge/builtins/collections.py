@@ -882,7 +882,8 @@ def sort_key(ex: Any, target: Any, ascending: Any = True) -> Any:
 def map_put(ex: Any, target: dict[Any, Any], key: Any, value: Any) -> None:
     """Adds the key at the end, or replaces the value of an existing key where it stands.
     A date used as a key is stored as the date-time at 00:00:00."""
-    key = store_key(key)
+    if type(key) is not str:
+        key = store_key(key)
     if len(target) >= ex.limits.collection_size and key not in target:
         grow(ex, target)
     target[key] = value

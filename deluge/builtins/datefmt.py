@@ -270,8 +270,34 @@ def _pad(value: int, width: int) -> str:
     return "-" + text if value < 0 else text
 
 
+_STRFTIME = {("y", 4): "%Y", ("M", 2): "%m", ("d", 2): "%d", ("H", 2): "%H", ("m", 2): "%M", ("s", 2): "%S"}
+
+
+@functools.lru_cache(maxsize=256)
+def _strftime_form(pattern: str) -> str | None:
+    """The C `strftime` format that writes `pattern` exactly, when it only has zero-padded
+    numeric fields (yyyy, MM, dd, HH, mm, ss) and literal text; None otherwise."""
+    try:
+        tokens = compile_pattern(pattern)
+    except PatternError:
+        return None
+    out = []
+    for token in tokens:
+        if isinstance(token, str):
+            out.append(token.replace("%", "%%"))
+        else:
+            directive = _STRFTIME.get(token)
+            if directive is None:
+                return None
+            out.append(directive)
+    return "".join(out)
+
+
 def format_datetime(moment: _dt.datetime, pattern: str, zone_id: str = "UTC") -> str | None:
     """`moment` (zone-aware, in the zone to show) written with a Java pattern; None when invalid."""
+    fast = _strftime_form(pattern)
+    if fast is not None and moment.year >= 1000:
+        return moment.strftime(fast)
     try:
         tokens = compile_pattern(pattern)
     except PatternError:

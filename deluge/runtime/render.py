@@ -112,16 +112,20 @@ def _item(value: Any) -> str:
 
 def to_json(value: Any, max_depth: int = 128, max_length: int = 5_000_000) -> str:
     """Compact JSON of a value: maps as objects, lists as arrays, others as section 6 says."""
-    check_data(value, max_depth, max_length)
-    return _json_of(value)
+    odd = check_data(value, max_depth, max_length)
+    return _json_of(value, odd)
 
 
-def _json_of(value: Any) -> str:
-    try:
-        if not _needs_slow_path(value):
-            return _encoder.encode(_unblank(value)) if type(value) is Blank else _fast_encoder.encode(value)
-    except (TypeError, ValueError):
-        pass
+def _json_of(value: Any, odd: bool | None = None) -> str:
+    """JSON text: C's encoder unless a decimal needs Deluge's own digits (`odd`, found when
+    the data was measured; None means not measured yet)."""
+    if odd is None:
+        odd = _needs_slow_path(value)
+    if not odd:
+        try:
+            return _fast_encoder.encode(_unblank(value) if type(value) is Blank else value)
+        except (TypeError, ValueError):
+            pass
     return "".join(_slow_json(value))
 
 
@@ -232,88 +236,109 @@ def _slow_json(value: Any) -> Any:
         yield _json_string(_default(value))
 
 
-def check_data(value: Any, max_depth: int, max_length: int) -> None:
+def check_data(value: Any, max_depth: int, max_length: int) -> bool:
     """Refuses data nested deeper than `max_depth` (or containing itself) and data whose
     rendering would be longer than `max_length`, without building the rendering.
+    Returns whether the data holds a decimal that C's JSON encoder would write
+    differently from Deluge (an exponent, or -0.0).
 
     Shared sub-structures are measured once, so a value that repeats one list many
     times costs time in proportion to its distinct parts, not its printed size.
     """
-    if not isinstance(value, (list, dict)) and type(value) is not Blank:
-        return
-    depth_of: dict[int, int] = {}
-    size_of: dict[int, int] = {}
-    active: set[int] = set()
-    # Iterative post-order walk: (container, children, index)
-    root = value.inner if type(value) is Blank else value
-    if root is None:
-        return
-    stack: list[list[Any]] = [[root, _children(root), 0, 0, 2]]
-    active.add(id(root))
-    while stack:
-        frame = stack[-1]
-        node, children, index = frame[0], frame[1], frame[2]
-        if index < len(children):
-            frame[2] = index + 1
-            child = children[index]
-            kind = type(child)
-            if kind is Blank:
-                child = child.inner
-                if child is None:
-                    frame[4] += 3
-                    continue
-            if isinstance(child, (list, dict)):
-                cid = id(child)
-                if cid in depth_of:
-                    frame[3] = max(frame[3], depth_of[cid])
-                    frame[4] += size_of[cid] + 1
-                    if frame[4] > max_length:
-                        _too_long(max_length)
-                    continue
-                if cid in active or len(stack) >= max_depth:
-                    raise BudgetExceeded(
-                        f"The data is nested more than {max_depth} levels deep (or contains itself)",
-                        limit="data_nesting",
-                    )
-                active.add(cid)
-                stack.append([child, _children(child), 0, 0, 2])
-            else:
-                frame[4] += _scalar_size(child) + 1
-                if frame[4] > max_length:
-                    _too_long(max_length)
+    if type(value) is Blank:
+        value = value.inner
+    if not isinstance(value, (list, dict)):
+        return False
+    walk = _Measure(max_depth, max_length)
+    walk.container(value, 1)
+    return walk.odd
+
+
+class _Measure:
+    """One walk over nested lists and maps: height, rendered size (an estimate), odd decimals."""
+
+    __slots__ = ("active", "max_depth", "max_length", "memo", "odd")
+
+    def __init__(self, max_depth: int, max_length: int) -> None:
+        self.max_depth = max_depth
+        self.max_length = max_length
+        self.memo: dict[int, tuple[int, int]] = {}
+        self.active: set[int] = set()
+        self.odd = False
+
+    def container(self, value: Any, depth: int) -> tuple[int, int]:
+        key = id(value)
+        known = self.memo.get(key)
+        if known is not None:
+            if depth + known[0] - 1 > self.max_depth:
+                self.too_deep()
+            return known
+        if key in self.active or depth > self.max_depth:
+            self.too_deep()
+        self.active.add(key)
+        height, size = 1, 2
+        if isinstance(value, dict):
+            items: Any = value.items()
+            for k, v in items:
+                tk = type(k)
+                size += (len(k) + 3) if tk is str else self.item(k, depth)[1] + 3
+                tv = type(v)
+                if tv is str:
+                    size += len(v) + 3
+                elif tv is int or tv is bool or v is None:
+                    size += 21
+                elif tv is float:
+                    size += 24
+                    if not self.odd and _odd_float(v):
+                        self.odd = True
+                else:
+                    h, s = self.item(v, depth)
+                    size += s + 1
+                    if h >= height:
+                        height = h + 1
         else:
-            stack.pop()
-            active.discard(id(node))
-            depth_of[id(node)] = frame[3] + 1
-            size_of[id(node)] = frame[4]
-            if stack:
-                parent = stack[-1]
-                parent[3] = max(parent[3], frame[3] + 1)
-                parent[4] += frame[4] + 1
-                if parent[4] > max_length:
-                    _too_long(max_length)
+            for v in value:
+                tv = type(v)
+                if tv is str:
+                    size += len(v) + 3
+                elif tv is int or tv is bool or v is None:
+                    size += 21
+                elif tv is float:
+                    size += 24
+                    if not self.odd and _odd_float(v):
+                        self.odd = True
+                else:
+                    h, s = self.item(v, depth)
+                    size += s + 1
+                    if h >= height:
+                        height = h + 1
+        if size > self.max_length:
+            _too_long(self.max_length)
+        self.active.discard(key)
+        self.memo[key] = (height, size)
+        return height, size
+
+    def item(self, value: Any, depth: int) -> tuple[int, int]:
+        kind = type(value)
+        if kind is Blank:
+            value = value.inner
+            if value is None:
+                return 0, 2
+            kind = type(value)
+        if isinstance(value, (list, dict)):
+            return self.container(value, depth + 1)
+        if kind is float:
+            if _odd_float(value):
+                self.odd = True
+            return 0, 24
+        return 0, 22
+
+    def too_deep(self) -> None:
+        raise BudgetExceeded(
+            f"The data is nested more than {self.max_depth} levels deep (or contains itself)",
+            limit="data_nesting",
+        )
 
 
 def _too_long(limit: int) -> None:
     raise BudgetExceeded(f"The text would be longer than {limit} characters", limit="text_length")
-
-
-def _children(container: Any) -> list[Any]:
-    if isinstance(container, dict):
-        out: list[Any] = []
-        for k, v in container.items():
-            out.append(k)
-            out.append(v)
-        return out
-    return container  # type: ignore[no-any-return]
-
-
-def _scalar_size(value: Any) -> int:
-    kind = type(value)
-    if kind is str:
-        return len(value) + 2
-    if kind is bool or value is None:
-        return 5
-    if kind is int or kind is float:
-        return 24
-    return 22
