@@ -519,11 +519,11 @@ class FunctionCompiler:
                 rtype = T.STR
                 continue
             if concat is not None:
-                result, concat = fastpath.concat(concat), None
+                result, concat = fastpath.concat(concat, self.temp), None
             nonneg = isinstance(binop.left, n.Name) and binop.left.name in self.nonneg
             result, rtype = self.combine(op, (result, rtype), (right, right_type), nonneg)
         if concat is not None:
-            result = fastpath.concat(concat)
+            result = fastpath.concat(concat, self.temp)
         return result, rtype
 
     def combine(self, op: str, left: tuple[ast.expr, T], right: tuple[ast.expr, T],
@@ -531,7 +531,7 @@ class FunctionCompiler:
         """The node and type of one binary operation on already compiled operands."""
         (lnode, ltype), (rnode, rtype) = left, right
         if op == "+" and (ltype == T.STR or rtype == T.STR):
-            return fastpath.concat([left, right]), T.STR
+            return fastpath.concat([left, right], self.temp), T.STR
         if op in ("&&", "||"):
             return fastpath.logical(op, lnode, ltype, rnode, rtype), T.BOOL
         if op in ("==", "!=", "<", "<=", ">", ">="):

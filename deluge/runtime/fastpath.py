@@ -107,31 +107,64 @@ def arith(op: str, left: ast.expr, lt: T, right: ast.expr, rt: T, temp: Temp, *,
 _BOUNDED = {T.INT: 20, T.BOOL: 5, T.NULL: 4}
 
 
-def concat(parts: list[tuple[ast.expr, T]]) -> ast.expr:
-    """A chain of `+` that joins text: one helper call measures every part before building.
+def concat(parts: list[tuple[ast.expr, T]], temp: Temp | None = None) -> ast.expr:
+    """A chain of `+` that joins text, with the text-length limit checked before building.
 
-    When every part is a constant text or a value whose rendering is short and known
-    (whole numbers, booleans, null), the result cannot approach any text limit, and
-    native string addition does the job.
+    - Every part a constant text or a value whose rendering is short and known
+      (whole numbers, booleans, null): the result cannot approach any limit, and
+      native string addition does the job.
+    - Some parts are texts (known to be texts): each part is evaluated once, in
+      order, into a temporary; when the texts are short, native addition joins
+      them, otherwise the helper measures them first.
+    - Anything else: the helper `_concat` renders and measures every part.
     """
     bound = 0
+    texts = 0
     for node, kind in parts:
         if isinstance(node, ast.Constant) and type(node.value) is str:
             bound += len(node.value)
         elif kind in _BOUNDED:
             bound += _BOUNDED[kind]
+        elif kind == T.STR:
+            texts += 1
         else:
             return call("_concat", *(node for node, _ in parts))
-    if bound > 4096:
+    if bound > 2048 or (texts and temp is None):
         return call("_concat", *(node for node, _ in parts))
-    pieces: list[ast.expr] = []
+    if not texts:
+        return _join([_piece(node, kind) for node, kind in parts])
+    # bind every non-constant part, in order, then join natively when the texts are short
+    bound_parts: list[tuple[ast.expr, T]] = []
+    bindings: list[ast.expr] = []
+    lengths: list[ast.expr] = []
     for node, kind in parts:
-        if isinstance(node, ast.Constant) and type(node.value) is str:
-            pieces.append(node)
-        elif kind == T.INT:
-            pieces.append(call("_istr", node))
-        else:
-            pieces.append(call("_render", node))
+        if isinstance(node, ast.Constant):
+            bound_parts.append((node, kind))
+            continue
+        ident = temp()  # type: ignore[misc]
+        bindings.append(ast.NamedExpr(target=ast.Name(id=ident, ctx=ast.Store()), value=node))
+        bound_parts.append((name(ident), kind))
+        if kind == T.STR:
+            lengths.append(call("_len", name(ident)))
+    total: ast.expr = lengths[0]
+    for item in lengths[1:]:
+        total = ast.BinOp(left=total, op=ast.Add(), right=item)
+    short = ast.Compare(left=total, ops=[ast.LtE()], comparators=[const(2048)])
+    test = ast.BoolOp(op=ast.And(), values=[ast.Tuple(elts=bindings, ctx=ast.Load()), short])
+    fast = _join([_piece(node, kind) for node, kind in bound_parts])
+    slow = call("_concat", *(node for node, _ in bound_parts))
+    return ast.IfExp(test=test, body=fast, orelse=slow)
+
+
+def _piece(node: ast.expr, kind: T) -> ast.expr:
+    if (isinstance(node, ast.Constant) and type(node.value) is str) or kind == T.STR:
+        return node
+    if kind == T.INT:
+        return call("_istr", node)
+    return call("_render", node)
+
+
+def _join(pieces: list[ast.expr]) -> ast.expr:
     result = pieces[0]
     for piece in pieces[1:]:
         result = ast.BinOp(left=result, op=ast.Add(), right=piece)
