@@ -231,14 +231,15 @@ class FunctionCompiler:
                 value, _ = self.typed(stmt.value)
             else:
                 current = (_name(ident), self.env.get(target.name, ANY))
-                value, _ = self.combine(stmt.op[0], current, self.typed(stmt.value))
+                value, _ = self.combine(stmt.op[0], current, self.typed(stmt.value),
+                                        self.nonneg_expr(target), self.nonneg_expr(stmt.value))
             unwrapped = fastpath.unwrap_checked(value)
             if unwrapped is not None:
                 # the final whole-number result is checked once, as a statement (cheaper)
-                raw, temp = unwrapped
+                raw, temp, lower, upper = unwrapped
                 return self.bracket(stmt, [
                     ast.Assign(targets=[_store(temp)], value=raw),
-                    fastpath.range_check(temp),
+                    fastpath.range_check(temp, lower, upper),
                     ast.Assign(targets=[_store(ident)], value=_name(temp)),
                 ])
             return self.bracket(stmt, [ast.Assign(targets=[_store(ident)], value=value)])
@@ -520,14 +521,32 @@ class FunctionCompiler:
                 continue
             if concat is not None:
                 result, concat = fastpath.concat(concat, self.temp), None
-            nonneg = isinstance(binop.left, n.Name) and binop.left.name in self.nonneg
-            result, rtype = self.combine(op, (result, rtype), (right, right_type), nonneg)
+            result, rtype = self.combine(op, (result, rtype), (right, right_type),
+                                         self.nonneg_expr(binop.left), self.nonneg_expr(binop.right))
         if concat is not None:
             result = fastpath.concat(concat, self.temp)
         return result, rtype
 
+    def nonneg_expr(self, expr: n.Expr) -> bool:
+        """Whether a whole-number expression is known to be >= 0 (for cheaper range checks)."""
+        kind = type(expr)
+        if kind is n.Number:
+            return expr.value >= 0  # type: ignore[attr-defined, no-any-return]
+        if kind is n.Name:
+            return expr.name in self.nonneg  # type: ignore[attr-defined]
+        if kind is n.BinOp:
+            op = expr.op  # type: ignore[attr-defined]
+            if op == "%":
+                return (self.nonneg_expr(expr.left)  # type: ignore[attr-defined]
+                        and type(expr.right) is n.Number and expr.right.value > 0)  # type: ignore[attr-defined]
+            if op in ("+", "*"):
+                return self.nonneg_expr(expr.left) and self.nonneg_expr(expr.right)  # type: ignore[attr-defined]
+        if kind is n.MethodCall and expr.name.lower() in ("length", "len", "size"):  # type: ignore[attr-defined]
+            return True
+        return False
+
     def combine(self, op: str, left: tuple[ast.expr, T], right: tuple[ast.expr, T],
-                left_nonneg: bool = False) -> tuple[ast.expr, T]:
+                left_nonneg: bool = False, right_nonneg: bool = False) -> tuple[ast.expr, T]:
         """The node and type of one binary operation on already compiled operands."""
         (lnode, ltype), (rnode, rtype) = left, right
         if op == "+" and (ltype == T.STR or rtype == T.STR):
@@ -536,7 +555,8 @@ class FunctionCompiler:
             return fastpath.logical(op, lnode, ltype, rnode, rtype), T.BOOL
         if op in ("==", "!=", "<", "<=", ">", ">="):
             return fastpath.compare(op, lnode, ltype, rnode, rtype, self.temp), T.BOOL
-        node = fastpath.arith(op, lnode, ltype, rnode, rtype, self.temp, left_nonneg=left_nonneg)
+        node = fastpath.arith(op, lnode, ltype, rnode, rtype, self.temp,
+                              left_nonneg=left_nonneg, right_nonneg=right_nonneg)
         return node, binop_result(op, ltype, rtype)
 
     def expr_Text(self, expr: n.Text) -> ast.expr:

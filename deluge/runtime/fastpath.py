@@ -60,24 +60,44 @@ def is_type(node: ast.expr, pytype: str) -> ast.expr:
     return ast.Compare(left=call("_type", node), ops=[ast.Is()], comparators=[name(pytype)])
 
 
-def checked_int(value: ast.expr, temp: Temp) -> ast.expr:
-    """`value` (a whole-number expression) with the 64-bit range check inline."""
+def _in_range(value: ast.expr, lower: bool, upper: bool) -> ast.expr:
+    if lower and upper:
+        return ast.Compare(left=const(INT_MIN), ops=[ast.LtE(), ast.LtE()], comparators=[value, const(INT_MAX)])
+    if upper:
+        return ast.Compare(left=value, ops=[ast.LtE()], comparators=[const(INT_MAX)])
+    return ast.Compare(left=value, ops=[ast.GtE()], comparators=[const(INT_MIN)])
+
+
+def checked_int(value: ast.expr, temp: Temp, lower: bool = True, upper: bool = True) -> ast.expr:
+    """`value` (a whole-number expression) with the 64-bit range check inline; `lower`/`upper`
+    say which bounds the result could cross (a sum with a non-negative term cannot go below)."""
+    if not lower and not upper:
+        return value
     ident = temp()
     walrus = ast.NamedExpr(target=ast.Name(id=ident, ctx=ast.Store()), value=value)
-    in_range = ast.Compare(left=const(INT_MIN), ops=[ast.LtE(), ast.LtE()], comparators=[walrus, const(INT_MAX)])
-    return ast.IfExp(test=in_range, body=name(ident), orelse=call("_ovf", name(ident)))
+    node = ast.IfExp(test=_in_range(walrus, lower, upper), body=name(ident), orelse=call("_ovf", name(ident)))
+    node._deluge_check = (value, ident, lower, upper)  # type: ignore[attr-defined]  # read by unwrap_checked
+    return node
 
 
 def arith(op: str, left: ast.expr, lt: T, right: ast.expr, rt: T, temp: Temp, *,
-          left_nonneg: bool = False) -> ast.expr:
+          left_nonneg: bool = False, right_nonneg: bool = False) -> ast.expr:
     """`left op right` for op in + - * / %, when the result is not a text concatenation.
 
     With `left_nonneg` the left operand is a whole number known to be >= 0, so `%`
-    and `/` by a positive constant mean the same in Python and Deluge.
+    and `/` by a positive constant mean the same in Python and Deluge; signs also
+    tell which side of the 64-bit range a result can leave.
     """
     if lt == T.INT and rt == T.INT:
         if op in _PY_ARITH:
-            return checked_int(ast.BinOp(left=left, op=_PY_ARITH[op](), right=right), temp)
+            lower = upper = True
+            if op == "+" and (left_nonneg or right_nonneg):
+                lower = False
+            elif op == "-":
+                upper, lower = not left_nonneg, not right_nonneg
+            elif op == "*" and left_nonneg and right_nonneg:
+                lower = False
+            return checked_int(ast.BinOp(left=left, op=_PY_ARITH[op](), right=right), temp, lower, upper)
         positive = isinstance(right, ast.Constant) and type(right.value) is int and right.value > 0
         if positive and left_nonneg:
             return ast.BinOp(left=left, op=ast.Mod() if op == "%" else ast.FloorDiv(), right=right)
@@ -253,19 +273,12 @@ def guard(node: ast.expr, kind: T) -> ast.expr:
     return is_type(node, _GUARD_TYPES[kind])
 
 
-def unwrap_checked(node: ast.expr) -> tuple[ast.expr, str] | None:
-    """(unchecked expression, temporary) of a node built by `checked_int`, else None."""
-    if (isinstance(node, ast.IfExp) and isinstance(node.test, ast.Compare)
-            and isinstance(node.body, ast.Name) and isinstance(node.orelse, ast.Call)
-            and isinstance(node.orelse.func, ast.Name) and node.orelse.func.id == "_ovf"
-            and len(node.test.comparators) == 2 and isinstance(node.test.comparators[0], ast.NamedExpr)):
-        walrus = node.test.comparators[0]
-        return walrus.value, walrus.target.id  # type: ignore[attr-defined]
-    return None
+def unwrap_checked(node: ast.expr) -> tuple[ast.expr, str, bool, bool] | None:
+    """(unchecked expression, temporary, lower, upper) of a node built by `checked_int`, else None."""
+    return getattr(node, "_deluge_check", None)
 
 
-def range_check(ident: str) -> ast.stmt:
+def range_check(ident: str, lower: bool = True, upper: bool = True) -> ast.stmt:
     """`if not MIN <= ident <= MAX: _ovf(ident)` (the statement form of the 64-bit check)."""
-    in_range = ast.Compare(left=const(INT_MIN), ops=[ast.LtE(), ast.LtE()], comparators=[name(ident), const(INT_MAX)])
-    return ast.If(test=ast.UnaryOp(op=ast.Not(), operand=in_range), body=[ast.Expr(call("_ovf", name(ident)))],
-                  orelse=[])
+    return ast.If(test=ast.UnaryOp(op=ast.Not(), operand=_in_range(name(ident), lower, upper)),
+                  body=[ast.Expr(call("_ovf", name(ident)))], orelse=[])

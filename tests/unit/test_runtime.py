@@ -265,3 +265,16 @@ def test_generated_code_is_deterministic() -> None:
 def test_no_python_builtins_in_the_namespace() -> None:
     program = deluge.compile("info 1;")
     assert program._globals["__builtins__"] == {}
+
+
+@pytest.mark.parametrize("expression", [
+    "x + 9223372036854775807",      # non-negative terms: only the upper bound can be crossed
+    "x - -9223372036854775807",     # x >= 0 minus a negative: upward
+    "0 - x - 9223372036854775807",  # downward
+    "x * 4611686018427387904",      # non-negative product
+    "-9223372036854775807 - x",     # downward from a negative constant
+])
+def test_one_sided_range_checks_still_catch_overflow(expression: str) -> None:
+    source = f"for each x in items\n{{\n\tif (x % 2 == 0) {{ y = {expression}; }}\n}}"
+    result = run(source, {"items": [4]})
+    assert result.error is not None and result.error.kind == "runtime" and "64-bit" in result.error.message
