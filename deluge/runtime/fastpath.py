@@ -94,7 +94,7 @@ def arith(op: str, left: ast.expr, lt: T, right: ast.expr, rt: T, temp: Temp, *,
             if op == "+" and (left_nonneg or right_nonneg):
                 lower = False
             elif op == "-":
-                upper, lower = not left_nonneg, not right_nonneg
+                upper, lower = not right_nonneg, not left_nonneg
             elif op == "*" and left_nonneg and right_nonneg:
                 lower = False
             return checked_int(ast.BinOp(left=left, op=_PY_ARITH[op](), right=right), temp, lower, upper)
