@@ -35,7 +35,6 @@ from deluge.errors import (
 )
 from deluge.limits import Limits
 from deluge.runtime.program import VERSION, Grant, Program, Result, Stats, compile_program
-from deluge.syntax import nodes
 
 __version__ = VERSION
 
@@ -57,7 +56,16 @@ __all__ = [
 ]
 
 
-def parse(source: str | bytes) -> nodes.Module:
+def __getattr__(name: str) -> Any:
+    # `deluge.nodes` is imported on first use: running a cached program needs no syntax tree
+    if name == "nodes":
+        from deluge.syntax import nodes
+
+        return nodes
+    raise AttributeError(f"module 'deluge' has no attribute {name!r}")
+
+
+def parse(source: str | bytes) -> Any:
     """The syntax tree of a script (syntax only, D57); raises ParseError."""
     from deluge.syntax.parser import parse as parse_source
 

@@ -13,6 +13,7 @@ script fails (a parse, runtime, budget or consent error), 2 on a usage error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, NoReturn
 
@@ -111,10 +112,18 @@ def run(file: str, context_file: str | None, as_json: bool, grants: tuple[str, .
     grant: Any = None
     if grants:
         grant = "all" if "all" in grants else list(grants)
+    from deluge.runtime.program import compile_program
+
+    run_limits = _limits(limits)
     try:
-        result = deluge.run(data, context, grant=grant, limits=_limits(limits))
-    except (TypeError, ValueError) as exc:  # a context the interpreter cannot take
-        _usage(str(exc))
+        program = compile_program(data, limits=run_limits, disk_cache=os.environ.get("DELUGE_NO_CACHE") is None)
+    except DelugeError as exc:
+        result = deluge.Result(error=exc)
+    else:
+        try:
+            result = program.run(context, grant=grant, limits=run_limits)
+        except (TypeError, ValueError) as exc:  # a context the interpreter cannot take
+            _usage(str(exc))
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:

@@ -702,6 +702,8 @@ class ProgramCompiler:
         self.functions = check.functions
         self.free_names = list(check.free_names)
         self.globals: dict[str, Any] = {}
+        self.recipes: dict[str, tuple[Any, ...]] = {}
+        """How to rebuild each entry of `globals` from plain data (for the compiled-program cache)."""
         self._constants: dict[int, str] = {}
         self._methods: dict[str, str] = {}
         self._impls: dict[str, str] = {}
@@ -717,6 +719,11 @@ class ProgramCompiler:
         ident = f"_k{len(self._constants)}"
         self._constants[len(self._constants)] = ident
         self.globals[ident] = value
+        if type(value) is DateTime:
+            d = value.dt
+            self.recipes[ident] = ("datetime", d.year, d.month, d.day, d.hour, d.minute, d.second, value.date_only)
+        else:
+            self.recipes[ident] = ("time", value.seconds)
         return ident
 
     def method(self, lname: str, display: str) -> str:
@@ -725,6 +732,7 @@ class ProgramCompiler:
             ident = f"_m_{lname}"
             self._methods[lname] = ident
             self.globals[ident] = registry.dispatcher(lname, display)
+            self.recipes[ident] = ("dispatcher", lname, display)
         return ident
 
     def method_impl(self, lname: str, pytype: type, impl: Any) -> str:
@@ -733,6 +741,7 @@ class ProgramCompiler:
             ident = f"_mi_{lname}_{pytype.__name__}"
             self._impls[f"{lname}:{pytype.__name__}"] = ident
             self.globals[ident] = impl
+            self.recipes[ident] = ("method", lname, pytype.__name__)
         return ident
 
     def function_impl(self, lname: str, impl: Any) -> str:
@@ -741,6 +750,7 @@ class ProgramCompiler:
             ident = f"_fn_{lname.replace('.', '_')}"
             self._impls[lname] = ident
             self.globals[ident] = impl
+            self.recipes[ident] = ("function", lname)
         return ident
 
     def assigned_anywhere(self, fn: n.FunctionDef | None) -> set[str]:
@@ -841,11 +851,12 @@ class ProgramCompiler:
 
 
 def compile_module(module: n.Module, check: CheckResult,
-                   catalog: Catalog) -> tuple[ast.Module, dict[str, Any], list[str]]:
-    """The Python module of a checked script, the extra globals it needs, and its free names."""
+                   catalog: Catalog) -> tuple[ast.Module, dict[str, Any], list[str], dict[str, tuple[Any, ...]]]:
+    """The Python module of a checked script, the extra globals it needs (and how to rebuild
+    them from plain data), and its free names."""
     compiler = ProgramCompiler(module, check, catalog)
     tree = compiler.compile()
-    return tree, compiler.globals, compiler.free_names
+    return tree, compiler.globals, compiler.free_names, compiler.recipes
 
 
 def to_code(tree: ast.Module) -> Any:

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -27,8 +27,10 @@ from deluge.runtime.convert import from_host
 from deluge.runtime.execution import Execution, activate
 from deluge.runtime.render import render
 from deluge.runtime.values import NO_INPUT
-from deluge.syntax import nodes as n
 from deluge.syntax.datetext import DateTextError, recognise_date
+
+if TYPE_CHECKING:
+    from deluge.syntax import nodes as n
 
 VERSION = "0.1.0"
 
@@ -82,12 +84,27 @@ class Program:
     """A checked, compiled script, ready to run any number of times."""
 
     source: str
-    module: n.Module
     free_names: tuple[tuple[str, int, int], ...]
     """Names the script reads before assigning them (they must come from the context), with positions."""
-    python: ast.Module
     _main: Any
     _globals: dict[str, Any]
+    _module: Any = None
+    _python: Any = None
+    _limits: Limits = DEFAULT_LIMITS
+
+    @property
+    def module(self) -> n.Module:
+        """The syntax tree (parsed again if this program came from the disk cache)."""
+        if self._module is None:
+            object.__setattr__(self, "_module", _build(self.source, self._limits)._module)
+        return self._module  # type: ignore[no-any-return]
+
+    @property
+    def python(self) -> ast.Module:
+        """The generated Python tree (made again if this program came from the disk cache)."""
+        if self._python is None:
+            object.__setattr__(self, "_python", _build(self.source, self._limits)._python)
+        return self._python  # type: ignore[no-any-return]
 
     def python_source(self) -> str:
         """The generated Python, for auditing (`deluge compile --python`)."""
@@ -228,8 +245,13 @@ def _cache_key(text: str, limits: Limits) -> str:
     return digest.hexdigest()
 
 
-def compile_program(source: str | bytes, *, limits: Limits | None = None, cache: bool = True) -> Program:
-    """Parses, checks and compiles a script; raises ParseError for anything Zoho would not save."""
+def compile_program(source: str | bytes, *, limits: Limits | None = None, cache: bool = True,
+                    disk_cache: bool = False) -> Program:
+    """Parses, checks and compiles a script; raises ParseError for anything Zoho would not save.
+
+    With `disk_cache` (the command line's choice) a compiled program is also kept in the
+    user's cache folder, so running the same script again skips the parser entirely.
+    """
     from deluge.syntax.parser import decode
 
     limits = limits or DEFAULT_LIMITS
@@ -241,7 +263,9 @@ def compile_program(source: str | bytes, *, limits: Limits | None = None, cache:
             if program is not None:
                 _cache.move_to_end(key)
                 return program
-    program = _build(text, limits)
+    program = _from_disk(key, text, limits) if disk_cache else None
+    if program is None:
+        program = _build(text, limits, key if disk_cache else None)
     if cache:
         with _cache_lock:
             _cache[key] = program
@@ -250,7 +274,7 @@ def compile_program(source: str | bytes, *, limits: Limits | None = None, cache:
     return program
 
 
-def _build(text: str, limits: Limits) -> Program:
+def _build(text: str, limits: Limits, disk_key: str | None = None) -> Program:
     from deluge import catalog as catalog_module
     from deluge.analysis.checker import check
     from deluge.runtime.compiler import compile_module, to_code
@@ -261,11 +285,34 @@ def _build(text: str, limits: Limits) -> Program:
     result = check(module, catalog)
     if result.errors:
         raise result.errors[0]
-    tree, extra, free = compile_module(module, result, catalog)
+    tree, extra, free, recipes = compile_module(module, result, catalog)
     code = to_code(tree)
     namespace = helpers.namespace()
     namespace.update(extra)
     exec(code, namespace)  # the code object built above from our own Python AST, never from script text
     free_names = tuple((name, *result.free_names[name]) for name in free)
-    return Program(source=text, module=module, free_names=free_names, python=tree,
-                   main=namespace["__main__"], globals=namespace)
+    if disk_key is not None:
+        from deluge.runtime import diskcache
+
+        diskcache.store(disk_key, code, {"free_names": [list(f) for f in free_names], "recipes": recipes})
+    return Program(source=text, free_names=free_names, main=namespace["__main__"], globals=namespace,
+                   module=module, python=tree, limits=limits)
+
+
+def _from_disk(key: str, text: str, limits: Limits) -> Program | None:
+    """A program compiled by an earlier process, from the disk cache; None when there is none."""
+    from deluge.runtime import diskcache
+
+    found = diskcache.load(key)
+    if found is None:
+        return None
+    code, meta = found
+    try:
+        namespace = helpers.namespace()
+        namespace.update(diskcache.rebuild_globals({k: tuple(v) for k, v in meta["recipes"].items()}))
+        exec(code, namespace)  # a code object our compiler built and marshalled, read back from the user's cache
+        free_names = tuple((str(a), int(b), int(c)) for a, b, c in meta["free_names"])
+        return Program(source=text, free_names=free_names, main=namespace["__main__"], globals=namespace,
+                       limits=limits)
+    except Exception:  # a damaged entry: compile again
+        return None

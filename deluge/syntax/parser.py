@@ -13,10 +13,12 @@ import hashlib
 import re
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deluge.errors import ParseError
-from deluge.syntax import nodes as n
+
+if TYPE_CHECKING:
+    from deluge.syntax import nodes as n
 
 DEFAULT_MAX_SOURCE_BYTES = 128 * 1024
 DEFAULT_MAX_NESTING = 64
@@ -229,6 +231,8 @@ def parse(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
         raise _translate(text, exc) from None
     except RecursionError:
         raise ParseError("The script nests too deeply", line=1, column=1) from None
+    from deluge.syntax import nodes as n
+
     last = _last_line(text)
     return n.Module(body=module.body, functions=module.functions, end_line=last, line=1, column=1)
 

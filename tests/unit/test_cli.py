@@ -109,3 +109,31 @@ def test_doc_and_doc_list() -> None:
     assert code == 0 and out.startswith("text:")
     code, _, err = invoke("doc", "subStrin")
     assert code == 1 and "subString" in err
+
+
+def test_run_keeps_compiled_programs_on_disk(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DELUGE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("DELUGE_NO_CACHE", raising=False)
+    from deluge.runtime import program as program_module
+
+    script = tmp_path / "s.dg"
+    script.write_text("d = '15-Aug-1947';\nl = {3, 1};\nl.add(d);\nx = 5;\ninfo l.size() + x + d.toString(\"yyyy\");\n")
+    first = invoke("run", str(script))
+    entries = list((tmp_path / "cache" / "programs").glob("*.dgc"))
+    assert first[0] == 0 and len(entries) == 1
+    program_module._cache.clear()  # a new process would have an empty memory cache
+    second = invoke("run", str(script))
+    assert second == first
+    assert len(list((tmp_path / "cache" / "programs").glob("*.dgc"))) == 1
+
+
+def test_a_program_from_the_disk_cache_still_shows_its_code(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DELUGE_CACHE_DIR", str(tmp_path / "cache"))
+    from deluge.runtime import program as program_module
+
+    source = "total = 0;\nfor each x in items { total = total + x; }\nreturn total;"
+    program_module.compile_program(source, cache=False, disk_cache=True)
+    cached = program_module.compile_program(source, cache=False, disk_cache=True)
+    assert cached._module is None  # came from disk, without parsing
+    assert cached.run({"items": [1, 2, 3]}).returned == "6"
+    assert "def __main__" in cached.python_source() and cached.module.body
