@@ -25,6 +25,7 @@ DEFAULT_MAX_NESTING = 64
 
 _lock = threading.Lock()
 _parser: Any = None
+_driver: Any = None
 
 # Forbidden anywhere in the source (LANGUAGE.md 2.1): control characters other than
 # tab, LF and CR, and the bidirectional controls.
@@ -58,12 +59,26 @@ _OPERAND_STARTS = {"NAME", "STRING", "INT", "DECIMAL", "LPAR", "SQUOTED", "TRUE"
 
 def get_parser() -> Any:
     """The process-wide Lark parser, built on first use (from the disk cache when it can)."""
-    global _parser
+    global _parser, _driver
     if _parser is None:
         with _lock:
             if _parser is None:
-                _parser = _build_parser()
+                parser = _build_parser()
+                from deluge.syntax.driver import Driver
+
+                try:
+                    _driver = Driver(parser)
+                except (AttributeError, KeyError, TypeError):  # Lark's internals differ: use Lark's loop
+                    _driver = None
+                _parser = parser
     return _parser
+
+
+def _parse_text(text: str) -> Any:
+    parser = get_parser()
+    if _driver is not None:
+        return _driver.parse(text)
+    return parser.parse(text)
 
 
 def _build_parser() -> Any:
@@ -219,7 +234,7 @@ def parse(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
     from deluge.syntax.builder import BuildError
 
     try:
-        module = get_parser().parse(text)
+        module = _parse_text(text)
     except BuildError as exc:
         raise ParseError(exc.message, line=exc.line, column=exc.column) from None
     except lx.VisitError as exc:  # a builder error raised inside Lark's callback wrapper

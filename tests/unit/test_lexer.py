@@ -1,4 +1,4 @@
-"""The fast lexer gives the same tokens as Lark's contextual lexer.
+"""The fast lexer and parse loop give the same results as Lark's contextual lexer and parser.
 
 `deluge/syntax/lexer.py` replaces Lark's contextual lexer for speed; this test
 parses every syntax sample, every conformance case and a set of tricky lines
@@ -15,6 +15,7 @@ import pytest
 
 from deluge.resources import data_dir
 from deluge.syntax.builder import Builder
+from deluge.syntax.driver import Driver
 from deluge.syntax.lexer import FastLexer
 from deluge.syntax.parser import _fast_tables
 
@@ -44,6 +45,7 @@ def _parsers() -> tuple[lark.Lark, lark.Lark]:
 
 
 REFERENCE, FAST = _parsers()
+DRIVER = Driver(FAST)
 
 
 def _outcome(parser: lark.Lark, source: str) -> object:
@@ -63,3 +65,8 @@ def _sources() -> list[str]:
 @pytest.mark.parametrize("source", _sources())
 def test_fast_lexer_agrees_with_larks_contextual_lexer(source: str) -> None:
     assert _outcome(FAST, source) == _outcome(REFERENCE, source)
+
+
+@pytest.mark.parametrize("source", _sources())
+def test_driver_agrees_with_larks_parser(source: str) -> None:
+    assert _outcome(DRIVER, source) == _outcome(REFERENCE, source)
