@@ -199,7 +199,7 @@ class FunctionCompiler:
         return out
 
     def statement(self, stmt: n.Stmt) -> list[ast.stmt]:
-        self.env = self.flow.at.get(id(stmt), {})
+        self.env = self.flow.at.get(id(stmt), {}) if self.program.optimize else {}
         visit = getattr(self, f"stmt_{type(stmt).__name__}", None)
         if visit is None:
             raise CompileError(f"no compiler for statement {type(stmt).__name__}")
@@ -696,9 +696,11 @@ class FunctionCompiler:
 class ProgramCompiler:
     """Compiles a whole module: the functions, the main body, and the constants they share."""
 
-    def __init__(self, module: n.Module, check: CheckResult, catalog: Catalog) -> None:
+    def __init__(self, module: n.Module, check: CheckResult, catalog: Catalog, optimize: bool = True) -> None:
         self.module = module
         self.catalog = catalog
+        self.optimize = optimize
+        """False compiles without static types or specialized loops (tests compare the two)."""
         self.functions = check.functions
         self.free_names = list(check.free_names)
         self.globals: dict[str, Any] = {}
@@ -776,6 +778,7 @@ class ProgramCompiler:
 
     def compile_function(self, fn: n.FunctionDef | None) -> ast.FunctionDef:
         fc = FunctionCompiler(self, top_level=fn is None, fn=fn)
+        fc.speculate = self.optimize
         initial: Env = {name: T.NULL for name in self.assigned_anywhere(fn)}
         if fn is None:
             for name in self.free_names:
@@ -850,11 +853,11 @@ class ProgramCompiler:
         return module
 
 
-def compile_module(module: n.Module, check: CheckResult,
-                   catalog: Catalog) -> tuple[ast.Module, dict[str, Any], list[str], dict[str, tuple[Any, ...]]]:
+def compile_module(module: n.Module, check: CheckResult, catalog: Catalog, *, optimize: bool = True,
+                   ) -> tuple[ast.Module, dict[str, Any], list[str], dict[str, tuple[Any, ...]]]:
     """The Python module of a checked script, the extra globals it needs (and how to rebuild
     them from plain data), and its free names."""
-    compiler = ProgramCompiler(module, check, catalog)
+    compiler = ProgramCompiler(module, check, catalog, optimize)
     tree = compiler.compile()
     return tree, compiler.globals, compiler.free_names, compiler.recipes
 
