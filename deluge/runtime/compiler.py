@@ -40,7 +40,7 @@ from deluge.builtins import registry
 from deluge.catalog import Catalog
 from deluge.runtime import fastpath
 from deluge.runtime.helpers import GENERATED_FILENAME
-from deluge.runtime.types import ANY, Env, Flow, T, binop_result, expr_type
+from deluge.runtime.types import ANY, Env, Flow, T, assigned_in, binop_result, expr_type
 from deluge.runtime.values import DateTime, DList, DMap, Time
 from deluge.syntax import nodes as n
 
@@ -759,18 +759,7 @@ class ProgramCompiler:
         """Names assigned somewhere in a body (they are variables even where a built-in word is meant)."""
         key = id(fn)
         if key not in self._assigned:
-            names: set[str] = set()
-            body = fn.body if fn is not None else self.module.body
-            for stmt in body:
-                for node in n.walk(stmt):
-                    if isinstance(node, n.Assign) and isinstance(node.target, n.Name):
-                        names.add(node.target.name)
-                    elif isinstance(node, n.ForEach):
-                        names.add(node.var)
-                    elif isinstance(node, n.Try):
-                        names.add(node.var)
-                    elif isinstance(node, (n.TaskStmt, n.Insert)) and isinstance(node.target, n.Name):
-                        names.add(node.target.name)
+            names = assigned_in(fn.body if fn is not None else self.module.body)
             if fn is not None:
                 names.update(p.name for p in fn.params)
             self._assigned[key] = names
