@@ -124,10 +124,36 @@ def _contains_user_call(node: n.Node, functions: dict[str, n.FunctionDef]) -> bo
 
 
 def _step_cost(stmt: n.Stmt) -> int:
-    """What a statement charges in the segment that holds it (a `for each` charges per iteration)."""
+    """What a statement charges in the segment that holds it (a `for each` charges per iteration;
+    an `if` its first condition plus what every way through it charges first, see `_if_hoist`)."""
     if isinstance(stmt, n.ForEach):
         return 0
+    if isinstance(stmt, n.If):
+        return 1 + _if_hoist(stmt)
     return 1
+
+
+def _first_segment_cost(body: tuple[n.Stmt, ...]) -> int:
+    cost = 0
+    for stmt in body:
+        cost += _step_cost(stmt)
+        if _ends_segment(stmt):
+            break
+    return cost
+
+
+def _if_hoist(stmt: n.If) -> int:
+    """The charge every way through an if chain makes first, moved up into the segment that
+    holds the `if` (fewer counter updates, the same total on every path).
+
+    A way through charges once, at the start of the block it ends in: the `else if`
+    conditions it evaluated plus that block's first segment (or just the conditions,
+    when no branch runs and there is no `else`).
+    """
+    costs = [i + _first_segment_cost(branch.body) for i, branch in enumerate(stmt.branches)]
+    last = len(stmt.branches) - 1
+    costs.append(last + (_first_segment_cost(stmt.orelse) if stmt.orelse is not None else 0))
+    return min(costs)
 
 
 def _ends_segment(stmt: n.Stmt) -> bool:
@@ -187,9 +213,9 @@ class FunctionCompiler:
             line = segment[0].line if segment else self.line
             if index == 0 and header_line is not None:
                 line = header_line
-            if cost:
+            if cost and self.program.metered:
                 out.append(stamp(_charge(cost), line))  # type: ignore[arg-type]
-            if index == 0 and check_first:
+            if index == 0 and check_first and self.program.metered:
                 out.append(stamp(_check(), line))  # type: ignore[arg-type]
             for stmt in segment:
                 self.line = stmt.line
@@ -292,12 +318,13 @@ class FunctionCompiler:
         return test
 
     def stmt_If(self, stmt: n.If) -> list[ast.stmt]:
-        return self._if_chain(stmt.branches, stmt.orelse, 0)
+        return self._if_chain(stmt.branches, stmt.orelse, -_if_hoist(stmt))
 
     def _if_chain(self, branches: tuple[n.IfBranch, ...], orelse: tuple[n.Stmt, ...] | None,
                   pending: int) -> list[ast.stmt]:
-        """One arm of an if chain. `pending` counts the conditions evaluated but not yet
-        charged (every `else if` condition is charged with the block that follows it)."""
+        """One arm of an if chain. `pending` is what the way so far has not charged yet: the
+        `else if` conditions evaluated, less the part charged before the `if` (`_if_hoist`).
+        Each way through the chain charges once, in the block it ends in."""
         branch = branches[0]
         out: list[ast.stmt] = []
         test = self.condition(branch.condition, out)
@@ -307,7 +334,8 @@ class FunctionCompiler:
         elif orelse is not None:
             rest = self.block(orelse, first_charge=pending)
         else:
-            rest = [stamp(_charge(pending), branch.line)] if pending else []  # type: ignore[list-item]
+            charge = pending > 0 and self.program.metered
+            rest = [stamp(_charge(pending), branch.line)] if charge else []  # type: ignore[list-item]
         node = ast.If(test=test, body=body, orelse=rest)
         for item in out:
             stamp(item, branch.line)
@@ -389,7 +417,9 @@ class FunctionCompiler:
         self.flow, self.speculate, self.nonneg = saved_flow, False, saved_nonneg
         slow_body = self.block(stmt.body, first_charge=1, check_first=True, header_line=stmt.line)
         self.speculate = saved_speculate
-        head: list[ast.stmt] = [stamp(_charge(charge), stmt.line), stamp(_check(), stmt.line)]  # type: ignore[list-item]
+        head: list[ast.stmt] = []
+        if self.program.metered:
+            head += [stamp(_charge(charge), stmt.line), stamp(_check(), stmt.line)]  # type: ignore[list-item]
         if per_item is not None:
             item_guard = fastpath.guard(_name(target), per_item)
             if nonneg:
@@ -422,12 +452,7 @@ class FunctionCompiler:
         ]
 
     def first_segment_cost(self, body: tuple[n.Stmt, ...]) -> int:
-        cost = 0
-        for stmt in body:
-            cost += _step_cost(stmt)
-            if _ends_segment(stmt):
-                break
-        return cost
+        return _first_segment_cost(body)
 
     def stmt_Try(self, stmt: n.Try) -> list[ast.stmt]:
         body = self.block(stmt.body)
@@ -696,10 +721,13 @@ class FunctionCompiler:
 class ProgramCompiler:
     """Compiles a whole module: the functions, the main body, and the constants they share."""
 
-    def __init__(self, module: n.Module, check: CheckResult, catalog: Catalog, optimize: bool = True) -> None:
+    def __init__(self, module: n.Module, check: CheckResult, catalog: Catalog, optimize: bool = True,
+                 metered: bool = True) -> None:
         self.module = module
         self.catalog = catalog
         self.optimize = optimize
+        self.metered = metered
+        """False leaves out the step meter (only `benchmarks/limits_overhead.py` does, to measure it)."""
         """False compiles without static types or specialized loops (tests compare the two)."""
         self.functions = check.functions
         self.free_names = list(check.free_names)
@@ -843,10 +871,10 @@ class ProgramCompiler:
 
 
 def compile_module(module: n.Module, check: CheckResult, catalog: Catalog, *, optimize: bool = True,
-                   ) -> tuple[ast.Module, dict[str, Any], list[str], dict[str, tuple[Any, ...]]]:
+                   metered: bool = True) -> tuple[ast.Module, dict[str, Any], list[str], dict[str, tuple[Any, ...]]]:
     """The Python module of a checked script, the extra globals it needs (and how to rebuild
     them from plain data), and its free names."""
-    compiler = ProgramCompiler(module, check, catalog, optimize)
+    compiler = ProgramCompiler(module, check, catalog, optimize, metered)
     tree = compiler.compile()
     return tree, compiler.globals, compiler.free_names, compiler.recipes
 

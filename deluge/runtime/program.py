@@ -246,21 +246,22 @@ def _cache_key(text: str, limits: Limits) -> str:
 
 
 def compile_program(source: str | bytes, *, limits: Limits | None = None, cache: bool = True,
-                    disk_cache: bool = False, optimize: bool = True) -> Program:
+                    disk_cache: bool = False, optimize: bool = True, metered: bool = True) -> Program:
     """Parses, checks and compiles a script; raises ParseError for anything Zoho would not save.
 
     `optimize=False` compiles without static types and specialized loops (the tests run
-    both kinds of code on the same inputs). With `disk_cache` (the command line's choice)
-    a compiled program is also kept in the user's cache folder, so running the same
-    script again skips the parser entirely.
+    both kinds of code on the same inputs); `metered=False` leaves out the step meter, for
+    measuring what it costs only: such a program is not held to the step limit. With
+    `disk_cache` (the command line's choice) a compiled program is also kept in the user's
+    cache folder, so running the same script again skips the parser entirely.
     """
     from deluge.syntax.parser import decode
 
     limits = limits or DEFAULT_LIMITS
     text = decode(source)
     key = _cache_key(text, limits)
-    if not optimize:
-        return _build(text, limits, optimize=False)
+    if not optimize or not metered:
+        return _build(text, limits, optimize=optimize, metered=metered)
     if cache:
         with _cache_lock:
             program = _cache.get(key)
@@ -278,7 +279,8 @@ def compile_program(source: str | bytes, *, limits: Limits | None = None, cache:
     return program
 
 
-def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: bool = True) -> Program:
+def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: bool = True,
+           metered: bool = True) -> Program:
     from deluge import catalog as catalog_module
     from deluge.analysis.checker import check
     from deluge.runtime.compiler import compile_module, to_code
@@ -289,7 +291,7 @@ def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: 
     result = check(module, catalog)
     if result.errors:
         raise result.errors[0]
-    tree, extra, free, recipes = compile_module(module, result, catalog, optimize=optimize)
+    tree, extra, free, recipes = compile_module(module, result, catalog, optimize=optimize, metered=metered)
     code = to_code(tree)
     namespace = helpers.namespace()
     namespace.update(extra)

@@ -278,3 +278,18 @@ def test_one_sided_range_checks_still_catch_overflow(expression: str) -> None:
     source = f"for each x in items\n{{\n\tif (x % 2 == 0) {{ y = {expression}; }}\n}}"
     result = run(source, {"items": [4]})
     assert result.error is not None and result.error.kind == "runtime" and "64-bit" in result.error.message
+
+
+@pytest.mark.parametrize("body, expected", [
+    # two assignments first; then per item: header 1 + first condition 1 + the way taken
+    # even: 1 statement; odd: second condition + 1 statement -> 3 * 3 + 3 * 4
+    ("if (v % 2 == 0) { a = a + v; } else if (v % 3 == 0) { a = a - 1; } else { a = a + 1; }", 2 + 9 + 12),
+    # no else: v=5,6 -> 2 + 2; v=3,4 -> 2 + 1 + 1; v=1,2 -> 2 + 1 (the second condition only)
+    ("if (v > 4) { a = 1; b = 2; } else if (v > 2) { a = 3; }", 2 + 8 + 8 + 6),
+    # nested: v=4,5 -> 2 + 1 + 2; v=6 -> 2 + 1 + 1; v=1,2,3 -> 2 + 1
+    ("if (v > 3) { if (v > 5) { a = 1; } else { a = 2; b = 3; } } else { a = 4; }", 2 + 10 + 4 + 9),
+])
+def test_steps_of_if_chains_follow_the_counting_rules(body: str, expected: int) -> None:
+    result = run(f"a = 0;\nb = 0;\nfor each v in items {{ {body} }}", {"items": [1, 2, 3, 4, 5, 6]})
+    assert result.error is None
+    assert result.stats.steps == expected
