@@ -30,8 +30,13 @@ class Limits:
     """Work units charged by built-ins in proportion to what they touch."""
     wall_time: float = 60.0
     """Seconds of wall-clock time for parsing, checking and running."""
+    cpu_time: float = 30.0
+    """Seconds of CPU time of the run's thread."""
     allocation: int = 4096 * MiB
-    """Bytes of text and elements of collections created over the run (cumulative)."""
+    """Bytes of values created over the run (cumulative): a character of text counts one
+    byte, an element of a list or map 32 (see SECURITY.md for what is charged)."""
+    memory: int = 128 * MiB
+    """Growth of the process's resident memory during the run, in bytes (sampled every 20 ms)."""
     text_length: int = 5_000_000
     """Characters in one text value (at least 4096: shorter texts are never checked)."""
     collection_size: int = 100_000
@@ -70,7 +75,7 @@ class Limits:
     @classmethod
     def interactive(cls, **changes: Any) -> Limits:
         """The spec's interactive column: handlers, commands, buttons and forms."""
-        base = cls(steps=200_000, work=10_000_000, wall_time=15.0, allocation=1024 * MiB,
+        base = cls(steps=200_000, work=10_000_000, wall_time=15.0, cpu_time=5.0, allocation=1024 * MiB,
                    http_calls=25, task_calls=50, post_calls=10)
         return attrs.evolve(base, **changes)
 

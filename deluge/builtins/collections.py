@@ -37,6 +37,7 @@ from deluge.builtins.core import Pair, as_int, grow, wrong_type
 from deluge.builtins.registry import function, method
 from deluge.errors import BudgetExceeded, DelugeRuntimeError
 from deluge.runtime import ops
+from deluge.runtime.execution import ELEMENT_BYTES
 from deluge.runtime.render import render, to_json
 from deluge.runtime.values import (
     INT_MAX,
@@ -585,7 +586,8 @@ def list_add(ex: Any, target: list[Any], value: Any) -> None:
     """Appends one element (a list is added as one nested element); typed lists convert it."""
     if type(value) is Pair:
         raise DelugeRuntimeError("add: a key : value pair cannot be added to a list")
-    if len(target) >= ex.limits.collection_size:
+    ex.allocated += ELEMENT_BYTES
+    if len(target) >= ex.limits.collection_size or ex.allocated > ex.limits.allocation:
         grow(ex, target)
     if type(target) is TypedList:
         value = convert_element(value, target.elem)
@@ -884,7 +886,8 @@ def map_put(ex: Any, target: dict[Any, Any], key: Any, value: Any) -> None:
     A date used as a key is stored as the date-time at 00:00:00."""
     if type(key) is not str:
         key = store_key(key)
-    if len(target) >= ex.limits.collection_size and key not in target:
+    ex.allocated += ELEMENT_BYTES
+    if (len(target) >= ex.limits.collection_size and key not in target) or ex.allocated > ex.limits.allocation:
         grow(ex, target)
     target[key] = value
 

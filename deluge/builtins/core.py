@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from deluge.errors import DelugeRuntimeError
-from deluge.runtime.execution import check_collection_size, check_text_length
+from deluge.runtime.execution import ELEMENT_BYTES, check_collection_size, check_text_length
 from deluge.runtime.values import Blank, DateTime, DList, DMap, type_name
 
 
@@ -88,12 +88,18 @@ def as_date(value: Any, fname: str, param: str) -> DateTime:
 
 
 def check_text(ex: Any, length: int) -> None:
-    """Refuses a text result longer than the run's limit, before it is built."""
-    if length > ex.limits.text_length:
+    """Refuses a text result longer than the run's limit, before it is built; a long one is
+    charged to the allocation meter."""
+    if length > 4096:
         check_text_length(length)
 
 
 def grow(ex: Any, container: Any, extra: int = 1) -> None:
-    """Refuses to grow a list or map past the run's collection-size limit."""
+    """Refuses to grow a list or map past the run's collection-size limit; charges the new
+    elements to the allocation meter."""
     if len(container) + extra > ex.limits.collection_size:
         check_collection_size(len(container) + extra)
+    total = ex.allocated + extra * ELEMENT_BYTES
+    ex.allocated = total
+    if total > ex.limits.allocation:
+        ex.allocate(0)

@@ -110,8 +110,12 @@ def ensure(lname: str) -> None:
         if module not in _LOADED:
             import importlib
 
-            importlib.import_module(f"deluge.builtins.{module}")
-            _LOADED.add(module)
+            from deluge.runtime.execution import current
+            from deluge.runtime.watchdog import shielded
+
+            with shielded(current()):  # an import cut in half would leave the tables half filled
+                importlib.import_module(f"deluge.builtins.{module}")
+                _LOADED.add(module)
 
 
 def load_all() -> None:

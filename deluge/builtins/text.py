@@ -29,6 +29,7 @@ from deluge.builtins.core import as_int
 from deluge.builtins.regex import fold_case
 from deluge.builtins.registry import call_method, function, method
 from deluge.errors import BudgetExceeded, DelugeRuntimeError
+from deluge.runtime.execution import ELEMENT_BYTES
 from deluge.runtime.render import render
 from deluge.runtime.values import Blank, DateTime, DList, Time, look_through, type_name
 
@@ -82,12 +83,15 @@ def _charge(ex: Any, text: str, other: str = "") -> None:
 
 
 def _limit_text(ex: Any, length: int, fname: str) -> None:
-    """Refuses a text result of `length` characters over the run's limit, before it is built."""
-    if length > ex.limits.text_length:
-        raise BudgetExceeded(
-            f"{fname}: the result would be {length} characters, over the limit of {ex.limits.text_length}",
-            limit="text_length",
-        )
+    """Refuses a text result of `length` characters over the run's limit, before it is built;
+    a long one is charged to the allocation meter."""
+    if length > 4096:
+        if length > ex.limits.text_length:
+            raise BudgetExceeded(
+                f"{fname}: the result would be {length} characters, over the limit of {ex.limits.text_length}",
+                limit="text_length",
+            )
+        ex.allocate(length)
 
 
 def _limit_list(ex: Any, size: int, fname: str) -> None:
@@ -96,6 +100,7 @@ def _limit_list(ex: Any, size: int, fname: str) -> None:
             f"{fname}: the result would have {size} elements, over the limit of {ex.limits.collection_size}",
             limit="collection_size",
         )
+    ex.allocate(size * ELEMENT_BYTES)
 
 
 # ------------------------------------------------------------------ length and parts

@@ -74,8 +74,15 @@ class Execution:
         self._now = now or (lambda: _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0))
         self.started = time.monotonic()
         self.deadline = self.started + limits.wall_time
+        self.cpu_started = time.thread_time()
+        self.cpu_deadline = self.cpu_started + limits.cpu_time
         self.cancelled = False
         self.cancel_reason = ""
+        self.allocated = 0
+        self.shield = 0
+        """Above zero while code runs that the watchdog must not interrupt (watchdog.shielded)."""
+        self.interrupt_reason: tuple[str, str] | None = None
+        """The limit and message of the watchdog's interrupt, once it fired."""
 
     # ------------------------------------------------------------ steps and time
 
@@ -83,10 +90,13 @@ class Execution:
         """Steps consumed so far (exact once the run has ended)."""
         return self.used + self.quantum - self.left
 
-    def cancel(self, reason: str = "the run was cancelled") -> None:
-        """Stops the run at its next check; safe to call from another thread."""
+    def cancel(self, reason: str = "The run was cancelled") -> None:
+        """Stops the run soon, even inside a long built-in call; safe to call from another thread."""
         self.cancel_reason = reason
         self.cancelled = True
+        from deluge.runtime.watchdog import WATCHDOG
+
+        WATCHDOG.poke()
 
     def check_time(self) -> None:
         if self.cancelled:
@@ -94,6 +104,19 @@ class Execution:
         if time.monotonic() > self.deadline:
             raise BudgetExceeded(
                 f"The run took longer than its {self.limits.wall_time:g} s of wall time", limit="wall_time"
+            )
+        if time.thread_time() > self.cpu_deadline:
+            raise BudgetExceeded(
+                f"The run used more than its {self.limits.cpu_time:g} s of CPU time", limit="cpu_time"
+            )
+
+    def allocate(self, size: int) -> None:
+        """Charges `size` bytes of new values to the run's allocation meter (LANGUAGE.md 8)."""
+        total = self.allocated + size
+        self.allocated = total
+        if total > self.limits.allocation:
+            raise BudgetExceeded(
+                f"The run created more than {self.limits.allocation} bytes of values", limit="allocation"
             )
 
     def charge_work(self, units: int) -> None:
@@ -198,20 +221,36 @@ def current_limits() -> Limits:
     return DEFAULT_LIMITS if ex is None else ex.limits
 
 
+ELEMENT_BYTES = 32
+"""What one element of a list or one entry of a map charges to the allocation meter."""
+
+
 def check_text_length(length: int) -> None:
-    """Refuses a text longer than the run's limit, before it is built."""
-    limit = current_limits().text_length
+    """Refuses a text longer than the run's limit, before it is built; charges it to the allocation meter.
+
+    Called for every text above 4,096 characters that a script builds (shorter ones are
+    covered by the step limit: one step can only build a short text natively).
+    """
+    ex = getattr(_local, "ex", None)
+    limits = DEFAULT_LIMITS if ex is None else ex.limits
+    limit = limits.text_length
     if length > limit:
         raise BudgetExceeded(f"A text of {length} characters is longer than the limit of {limit}",
                              limit="text_length")
+    if ex is not None:
+        ex.allocate(length)
 
 
-def check_collection_size(size: int) -> None:
-    """Refuses a list or map larger than the run's limit, before it is built."""
-    limit = current_limits().collection_size
+def check_collection_size(size: int, added: int = 0) -> None:
+    """Refuses a list or map larger than the run's limit, before it is built; charges the
+    `added` elements to the allocation meter."""
+    ex = getattr(_local, "ex", None)
+    limit = (DEFAULT_LIMITS if ex is None else ex.limits).collection_size
     if size > limit:
         raise BudgetExceeded(f"A collection of {size} elements is larger than the limit of {limit}",
                              limit="collection_size")
+    if ex is not None and added:
+        ex.allocate(added * ELEMENT_BYTES)
 
 
 def not_available(what: str) -> DelugeRuntimeError:

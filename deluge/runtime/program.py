@@ -27,6 +27,7 @@ from deluge.runtime.convert import from_host
 from deluge.runtime.execution import Execution, activate
 from deluge.runtime.render import render
 from deluge.runtime.values import NO_INPUT
+from deluge.runtime.watchdog import WATCHDOG, Interrupted
 from deluge.syntax.datetext import DateTextError, recognise_date
 
 if TYPE_CHECKING:
@@ -132,14 +133,22 @@ class Program:
         previous = activate(ex)
         value: Any = helpers.NO_RETURN
         error: DelugeError | None = None
+        watch = WATCHDOG.arm(ex)
         try:
-            value = self._main(ex, *args)
+            try:
+                value = self._main(ex, *args)
+            finally:
+                WATCHDOG.disarm(watch)
         except DelugeError as exc:
             error = _locate(exc)
+        except Interrupted as exc:
+            WATCHDOG.disarm(watch)  # delivered while disarming: make sure the watch is over
+            limit, message = ex.interrupt_reason or ("wall_time", "The run was stopped")
+            error = _locate(BudgetExceeded(message, limit=limit), exc)
         except RecursionError as exc:
             error = _locate(BudgetExceeded("The script nests calls or data too deeply", limit="recursion"), exc)
         except MemoryError as exc:
-            error = _locate(BudgetExceeded("The run ran out of memory", limit="allocation"), exc)
+            error = _locate(BudgetExceeded("The run ran out of memory", limit="memory"), exc)
         except Exception as exc:  # a fault of the interpreter itself: still no traceback for the user
             error = _locate(DelugeRuntimeError(f"Internal error: {type(exc).__name__}: {exc}"), exc)
         finally:
@@ -229,6 +238,11 @@ def _locate(error: DelugeError, cause: BaseException | None = None) -> DelugeErr
         error.line = helpers.script_line(tb)
     if not error.frames:
         error.frames = helpers.script_frames(tb)
+    # the traceback holds the run's frames and every value in them: let them go now
+    error.__traceback__ = None
+    error.__context__ = error.__cause__ = None
+    if cause is not None:
+        cause.__traceback__ = None
     return error
 
 

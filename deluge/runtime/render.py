@@ -66,7 +66,14 @@ def render(value: Any, max_depth: int = 128, max_length: int = 5_000_000) -> str
         if not value:
             return ""
         if all(type(x) in _FLAT for x in value):
-            return ",".join([_flat(x) for x in value])
+            parts = [_flat(x) for x in value]
+            if len(parts) > 64 or any(len(p) > 4096 for p in parts):
+                total = sum(map(len, parts)) + len(parts) - 1
+                if total > max_length:
+                    _too_long(max_length)
+                if total > 4096:
+                    _charge(total)
+            return ",".join(parts)
         check_data(value, max_depth, max_length)
         return ",".join([_item(x) for x in value])
     if isinstance(value, dict):
@@ -338,6 +345,12 @@ class _Measure:
             f"The data is nested more than {self.max_depth} levels deep (or contains itself)",
             limit="data_nesting",
         )
+
+
+def _charge(length: int) -> None:
+    from deluge.runtime.execution import check_text_length
+
+    check_text_length(length)
 
 
 def _too_long(limit: int) -> None:
