@@ -102,17 +102,41 @@ def _check() -> ast.stmt:
 
 
 def stamp(node: ast.AST, line: int) -> ast.AST:
-    """Gives `line` to every node under `node` that has no position yet."""
-    for child in ast.walk(node):
-        if "lineno" in child._attributes and getattr(child, "lineno", None) is None:
-            child.lineno = line  # type: ignore[attr-defined]
-            child.end_lineno = line  # type: ignore[attr-defined]
-            child.col_offset = 0  # type: ignore[attr-defined]
-            child.end_col_offset = 0  # type: ignore[attr-defined]
+    """Gives `node` the position of `line` unless it has one; the nodes under it inherit it
+    (or their nearest positioned ancestor's) in one pass at the end, `inherit_positions`."""
+    if node._attributes and getattr(node, "lineno", None) is None:
+        node.lineno = node.end_lineno = line  # type: ignore[attr-defined]
+        node.col_offset = node.end_col_offset = 0  # type: ignore[attr-defined]
     return node
 
 
+def inherit_positions(root: ast.AST, line: int = 1) -> None:
+    """Gives every node without a position the line of its nearest ancestor that has one."""
+    stack: list[tuple[ast.AST, int]] = [(root, line)]
+    pop, push = stack.pop, stack.append
+    AST = ast.AST
+    while stack:
+        item, line = pop()
+        if item._attributes:
+            own = getattr(item, "lineno", None)
+            if own is None:
+                item.lineno = item.end_lineno = line  # type: ignore[attr-defined]
+                item.col_offset = item.end_col_offset = 0  # type: ignore[attr-defined]
+            else:
+                line = own
+        for field in item._fields:
+            value = getattr(item, field, None)
+            if type(value) is list:
+                for element in value:
+                    if isinstance(element, AST):
+                        push((element, line))
+            elif isinstance(value, AST):
+                push((value, line))
+
+
 def _contains_user_call(node: n.Node, functions: dict[str, n.FunctionDef]) -> bool:
+    if not functions:
+        return False
     for item in n.walk(node):
         if isinstance(item, n.Call):
             from deluge.analysis.names import split_user_name
@@ -866,7 +890,7 @@ class ProgramCompiler:
         body: list[ast.stmt] = [self.compile_function(fn) for fn in self.module.functions]
         body.append(self.compile_function(None))
         module = ast.Module(body=body, type_ignores=[])
-        ast.fix_missing_locations(module)
+        inherit_positions(module)
         return module
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import datetime as _dt
+import gc
 import hashlib
 import sys
 import threading
@@ -300,13 +301,19 @@ def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: 
     from deluge.runtime.compiler import compile_module, to_code
     from deluge.syntax.parser import parse
 
-    module = parse(text, max_bytes=limits.source_bytes, max_nesting=limits.source_nesting)
-    catalog = catalog_module.load()
-    result = check(module, catalog)
-    if result.errors:
-        raise result.errors[0]
-    tree, extra, free, recipes = compile_module(module, result, catalog, optimize=optimize, metered=metered)
-    code = to_code(tree)
+    collecting = gc.isenabled()
+    gc.disable()  # the syntax trees are acyclic garbage; collecting while they grow only costs time
+    try:
+        module = parse(text, max_bytes=limits.source_bytes, max_nesting=limits.source_nesting)
+        catalog = catalog_module.load()
+        result = check(module, catalog)
+        if result.errors:
+            raise result.errors[0]
+        tree, extra, free, recipes = compile_module(module, result, catalog, optimize=optimize, metered=metered)
+        code = to_code(tree)
+    finally:
+        if collecting:
+            gc.enable()
     namespace = helpers.namespace()
     namespace.update(extra)
     exec(code, namespace)  # the code object built above from our own Python AST, never from script text

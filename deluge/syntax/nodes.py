@@ -45,16 +45,7 @@ class Node:
 
     def children(self) -> Iterator[Node]:
         """The direct child nodes, in source order."""
-        for field in attrs.fields(type(self)):
-            value = getattr(self, field.name)
-            if isinstance(value, Node):
-                yield value
-            elif isinstance(value, tuple):
-                for item in value:
-                    if isinstance(item, Node):
-                        yield item
-                    elif isinstance(item, tuple):
-                        yield from (x for x in item if isinstance(x, Node))
+        return iter(_child_list(self))
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dump: `{"node": class name, fields..., "line", "column"}`."""
@@ -446,7 +437,34 @@ class Module(Node):
 def walk(node: Node) -> Iterator[Node]:
     """Every node of the tree under `node` (itself included), depth first, without recursion."""
     stack = [node]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        current = stack.pop()
+        current = pop()
         yield current
-        stack.extend(reversed(list(current.children())))
+        kids = _child_list(current)
+        if kids:
+            kids.reverse()
+            extend(kids)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _child_list(node: Node) -> list[Node]:
+    """The direct child nodes of `node`, in source order, as a new list."""
+    cls = type(node)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in attrs.fields(cls))
+    out: list[Node] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            out.append(value)
+        elif isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, Node):
+                    out.append(item)
+                elif isinstance(item, tuple):
+                    out.extend(x for x in item if isinstance(x, Node))
+    return out
