@@ -311,6 +311,8 @@ def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: 
             raise result.errors[0]
         tree, extra, free, recipes = compile_module(module, result, catalog, optimize=optimize, metered=metered)
         code = to_code(tree)
+    except RecursionError:  # a safety net: the parser refuses expressions nested this deep
+        raise ParseError("The script nests too deeply to compile", line=1, column=1) from None
     finally:
         if collecting:
             gc.enable()

@@ -248,8 +248,38 @@ def parse(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
         raise ParseError("The script nests too deeply", line=1, column=1) from None
     from deluge.syntax import nodes as n
 
+    _check_expression_depth(module)
     last = _last_line(text)
     return n.Module(body=module.body, functions=module.functions, end_line=last, line=1, column=1)
+
+
+MAX_EXPRESSION_DEPTH = 200
+"""Operators, calls and brackets inside one another in one expression (docs/decisions.md,
+"Expression depth"): the checker and compiler walk expressions recursively, so a deeper
+one is refused here, quickly, rather than failing deep inside them."""
+
+
+def _check_expression_depth(module: Any) -> None:
+    from deluge.syntax import nodes as n
+
+    Expr = n.Expr
+    stack: list[tuple[Any, int]] = [(module, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, depth = pop()
+        if isinstance(node, Expr):
+            depth += 1
+            if depth > MAX_EXPRESSION_DEPTH:
+                raise ParseError(
+                    f"This expression is nested too deeply: more than {MAX_EXPRESSION_DEPTH} operators, calls "
+                    "or brackets inside one another (each + of a long a + b + c + ... counts); "
+                    "split it into several statements",
+                    line=node.line, column=node.column,
+                )
+        else:
+            depth = 0
+        for child in n._child_list(node):
+            push((child, depth))
 
 
 def _last_line(text: str) -> int:
