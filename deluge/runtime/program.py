@@ -299,12 +299,13 @@ def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: 
     from deluge import catalog as catalog_module
     from deluge.analysis.checker import check
     from deluge.runtime.compiler import compile_module, to_code
-    from deluge.syntax.parser import parse
+    from deluge.syntax.parser import check_expression_depth, parse
 
     collecting = gc.isenabled()
     gc.disable()  # the syntax trees are acyclic garbage; collecting while they grow only costs time
     try:
         module = parse(text, max_bytes=limits.source_bytes, max_nesting=limits.source_nesting)
+        check_expression_depth(module)
         catalog = catalog_module.load()
         result = check(module, catalog)
         if result.errors:

@@ -248,7 +248,6 @@ def parse(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
         raise ParseError("The script nests too deeply", line=1, column=1) from None
     from deluge.syntax import nodes as n
 
-    _check_expression_depth(module)
     last = _last_line(text)
     return n.Module(body=module.body, functions=module.functions, end_line=last, line=1, column=1)
 
@@ -256,10 +255,12 @@ def parse(source: str | bytes, *, max_bytes: int = DEFAULT_MAX_SOURCE_BYTES,
 MAX_EXPRESSION_DEPTH = 200
 """Operators, calls and brackets inside one another in one expression (docs/decisions.md,
 "Expression depth"): the checker and compiler walk expressions recursively, so a deeper
-one is refused here, quickly, rather than failing deep inside them."""
+one is refused before them, quickly, rather than failing deep inside them."""
 
 
-def _check_expression_depth(module: Any) -> None:
+def check_expression_depth(module: Any) -> None:
+    """Refuses an expression nested deeper than MAX_EXPRESSION_DEPTH (the compiler's limit;
+    the parser itself accepts any chain, which counts once toward the source nesting)."""
     from deluge.syntax import nodes as n
 
     Expr = n.Expr

@@ -279,6 +279,18 @@ def test_long_operator_chain_parses() -> None:
     assert parse(chain).body
 
 
+def test_expression_deeper_than_the_compiler_takes_is_a_parse_error_with_position() -> None:
+    import deluge
+    from deluge.syntax.parser import MAX_EXPRESSION_DEPTH
+
+    fits = "y = 1;\nx = " + " + ".join(["y"] * MAX_EXPRESSION_DEPTH) + ";\ninfo x;"
+    assert deluge.run(fits).output == [str(MAX_EXPRESSION_DEPTH)]
+    chain = "y = 1;\nx = " + " + ".join(["y"] * 5000) + ";"
+    with pytest.raises(deluge.ParseError) as caught:
+        deluge.compile(chain)
+    assert caught.value.line == 2 and "nested too deeply" in caught.value.message
+
+
 def test_lone_cr_and_crlf_line_endings_count_lines() -> None:
     assert error("x = 1;\r\ny = ;\r\n").line == 2
     assert error("x = 1;\ry = ;\r").line == 2
