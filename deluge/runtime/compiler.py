@@ -101,6 +101,17 @@ def _check() -> ast.stmt:
     )
 
 
+def _charge_and_check(count: int) -> ast.stmt:
+    # if (_s := _s - count) < 0: _s = _tick(_ex, _s)   (one statement: cheaper than two)
+    charged = ast.NamedExpr(target=_store("_s"), value=ast.BinOp(left=_name("_s"), op=ast.Sub(),
+                                                                 right=_const(count)))
+    return ast.If(
+        test=ast.Compare(left=charged, ops=[ast.Lt()], comparators=[_const(0)]),
+        body=[ast.Assign(targets=[_store("_s")], value=_call("_tick", _name("_ex"), _name("_s")))],
+        orelse=[],
+    )
+
+
 def stamp(node: ast.AST, line: int) -> ast.AST:
     """Gives `node` the position of `line` unless it has one; the nodes under it inherit it
     (or their nearest positioned ancestor's) in one pass at the end, `inherit_positions`."""
@@ -237,9 +248,12 @@ class FunctionCompiler:
             line = segment[0].line if segment else self.line
             if index == 0 and header_line is not None:
                 line = header_line
-            if cost and self.program.metered:
+            checked = index == 0 and check_first and self.program.metered
+            if cost and checked:
+                out.append(stamp(_charge_and_check(cost), line))  # type: ignore[arg-type]
+            elif cost and self.program.metered:
                 out.append(stamp(_charge(cost), line))  # type: ignore[arg-type]
-            if index == 0 and check_first and self.program.metered:
+            elif checked:
                 out.append(stamp(_check(), line))  # type: ignore[arg-type]
             for stmt in segment:
                 self.line = stmt.line
@@ -443,7 +457,7 @@ class FunctionCompiler:
         self.speculate = saved_speculate
         head: list[ast.stmt] = []
         if self.program.metered:
-            head += [stamp(_charge(charge), stmt.line), stamp(_check(), stmt.line)]  # type: ignore[list-item]
+            head.append(stamp(_charge_and_check(charge), stmt.line))  # type: ignore[arg-type]
         if per_item is not None:
             item_guard = fastpath.guard(_name(target), per_item)
             if nonneg:
@@ -454,7 +468,27 @@ class FunctionCompiler:
                 body=[ast.Assign(targets=[_store(mode)], value=_const(2)), ast.Break()],
                 orelse=[],
             ))
-        fast_loop = ast.For(target=_store(target), iter=_name(iterator), body=head + fast_body, orelse=[])
+        prepaid = self.program.metered and self.prepayable(stmt)
+        if prepaid:
+            del head[0]  # the headers and first segments are charged by count, after the loop
+        fast_loop: ast.stmt = ast.For(target=_store(target), iter=_name(iterator), body=head + fast_body, orelse=[])
+        if prepaid:
+            # Enough steps are reserved for every iteration's longest path before the loop
+            # starts, so the countdown needs no check inside it; what each iteration started
+            # costs is charged once the loop ends, however it ends.
+            bound, count = self.temp(), self.temp()
+            guards.append(ast.Compare(
+                left=ast.NamedExpr(target=_store("_s"), value=_call(
+                    "_reserve", _name("_ex"), _name("_s"),
+                    ast.NamedExpr(target=_store(bound), value=ast.BinOp(
+                        left=_const(charge + self.longest_path_bound(stmt.body)), op=ast.Mult(),
+                        right=ast.NamedExpr(target=_store(count), value=_call("_lh", _name(iterator))))))),
+                ops=[ast.GtE()], comparators=[_name(bound)]))
+            started = ast.BinOp(left=_name(count), op=ast.Sub(), right=_call("_lh", _name(iterator)))
+            fast_loop = ast.Try(body=[fast_loop], handlers=[], orelse=[], finalbody=[
+                ast.AugAssign(target=_store("_s"), op=ast.Sub(),
+                              value=ast.BinOp(left=_const(charge), op=ast.Mult(), right=started)
+                              if charge != 1 else started)])
         entry_test: ast.expr = ast.BoolOp(op=ast.And(), values=guards) if len(guards) > 1 else (
             guards[0] if guards else _const(True))
         resume = ast.If(
@@ -474,6 +508,28 @@ class FunctionCompiler:
             ast.If(test=ast.Compare(left=_name(mode), ops=[ast.NotEq()], comparators=[_const(1)]),
                    body=[resume, slow_loop] if per_item is not None else [slow_loop], orelse=[]),
         ]
+
+    def prepayable(self, stmt: n.ForEach) -> bool:
+        """Whether a loop's steps per iteration have a bound known before it runs: no loop
+        inside it and no call of a script function (which could run any number of steps)."""
+        if _contains_user_call(stmt, self.program.functions):
+            return False
+        return not any(isinstance(node, n.ForEach) for body in (stmt.body,) for s in body for node in n.walk(s))
+
+    @staticmethod
+    def longest_path_bound(body: tuple[n.Stmt, ...]) -> int:
+        """At least the steps of the longest way through `body` (every statement and every
+        condition of an if-chain counted as if all ran)."""
+        total = 0
+        for s in body:
+            for node in n.walk(s):
+                if isinstance(node, n.Stmt):
+                    total += 1
+                    if isinstance(node, n.If):
+                        total += len(node.branches)
+                    elif isinstance(node, n.Try):
+                        total += 1  # entering the catch
+        return total
 
     def first_segment_cost(self, body: tuple[n.Stmt, ...]) -> int:
         return _first_segment_cost(body)

@@ -205,6 +205,18 @@ def tick(ex: Execution, left: int) -> int:
     return quantum
 
 
+def reserve(ex: Execution, left: int, need: int) -> int:
+    """Makes the countdown at least `need` when the step budget has that much left (a loop
+    whose steps are bounded then runs without checks); returns the countdown."""
+    if left >= need:
+        return left
+    used = ex.used + ex.quantum - left
+    if ex.max_steps - used >= need:
+        ex.quantum += need - left
+        return need
+    return left
+
+
 def activate(ex: Execution | None) -> Execution | None:
     """Makes `ex` the current execution of this thread; returns the previous one."""
     previous = getattr(_local, "ex", None)

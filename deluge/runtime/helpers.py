@@ -9,6 +9,7 @@ values and, when it needs the run's state, the `Execution` as `_ex`.
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from deluge.builtins import registry
 from deluge.builtins.core import Pair, make_pair
 from deluge.errors import BudgetExceeded, DelugeError, DelugeRuntimeError
 from deluge.runtime import ops
-from deluge.runtime.execution import Execution, not_available, tick
+from deluge.runtime.execution import Execution, not_available, reserve, tick
 from deluge.runtime.render import render
 from deluge.runtime.values import (
     INT_MAX,
@@ -305,6 +306,8 @@ def namespace() -> dict[str, Any]:
     names: dict[str, Any] = {
         "__builtins__": {},
         "_tick": tick,
+        "_reserve": reserve,
+        "_lh": operator.length_hint,
         "_info": info,
         "_callf": call_user,
         "_iter": iterate,

@@ -209,6 +209,37 @@ def test_steps_are_counted_the_same_in_every_copy_of_a_loop() -> None:
     assert fast.stats.steps == mixed.stats.steps
 
 
+_PREPAID_LOOPS = {
+    "break": "t = 0;\nfor each v in items\n{\n\tif (v > 40) { break; }\n\tt = t + v;\n}\ninfo t;",
+    "return": "t = 0;\nfor each v in items\n{\n\tt = t + v;\n\tif (t > 300) { return t; }\n}\ninfo t;",
+    "caught": ("t = 0;\ntry\n{\n\tfor each v in items\n\t{\n\t\tt = t + 10 / (v - 37);\n\t}\n}\n"
+               "catch (e)\n{\n\tinfo t;\n}\nfor each v in items { t = t + 1; }\ninfo t;"),
+    "type change": "t = 0;\nfor each v in items\n{\n\tif (v > 20) { t = t + v; }\n\tt = t + 1;\n}\ninfo t;",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PREPAID_LOOPS))
+def test_loops_with_reserved_steps_count_like_plain_code(name: str) -> None:
+    """A loop whose steps are reserved before it runs (no check inside) counts every step
+    as the plain compiled code does, however it ends, and fails at the same statement."""
+    from deluge.runtime.program import compile_program
+
+    source = _PREPAID_LOOPS[name]
+    items: list[object] = list(range(100))
+    if name == "type change":
+        items[30] = 30.5  # the fast copy leaves for the general one in the middle
+    context = {"items": items}
+    fast = compile_program(source, cache=False)
+    plain = compile_program(source, cache=False, optimize=False)
+    assert "_reserve" in fast.python_source()
+    full = plain.run(context)
+    for steps in (full.stats.steps, full.stats.steps - 1, full.stats.steps // 2, 57, 5):
+        a = fast.run(context, limits=Limits(steps=steps))
+        b = plain.run(context, limits=Limits(steps=steps))
+        assert (a.output, a.stats.steps) == (b.output, b.stats.steps), steps
+        assert (a.error and a.error.to_json()) == (b.error and b.error.to_json()), steps
+
+
 def test_budget_errors_cannot_be_caught() -> None:
     source = "try { for each i in items { x = 1; } } catch (e) { info \"caught\"; }"
     result = run(source, {"items": list(range(1000))}, limits=Limits(steps=100))
