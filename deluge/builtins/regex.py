@@ -1085,8 +1085,11 @@ def _replace_call(ex: Any, s: Any, search_text: Any, replacement: Any, literal: 
     text = as_text(s, fname, "text")
     pattern = _text_arg(search_text, fname, "the search text")
     repl = _text_arg(replacement, fname, "the replacement")
-    return replace(ex, text, pattern, repl, first=first, ignore_case=ignore_case,
-                   literal=_literal_flag(literal, fname), fname=fname)
+    result = replace(ex, text, pattern, repl, first=first, ignore_case=ignore_case,
+                     literal=_literal_flag(literal, fname), fname=fname)
+    if len(result) > 4096:
+        ex.allocate(len(result))  # a long result counts against the allocation limit
+    return result
 
 
 @method("text", "replaceAll")

@@ -101,13 +101,16 @@ def _check() -> ast.stmt:
     )
 
 
-def _charge_and_check(count: int) -> ast.stmt:
+def _charge_and_check(count: int, lines: tuple[int, ...] | None = None) -> ast.stmt:
     # if (_s := _s - count) < 0: _s = _tick(_ex, _s)   (one statement: cheaper than two)
+    # with `lines` (the line of every step charged), `_tick_at` names the step that crossed
     charged = ast.NamedExpr(target=_store("_s"), value=ast.BinOp(left=_name("_s"), op=ast.Sub(),
                                                                  right=_const(count)))
+    tick = _call("_tick", _name("_ex"), _name("_s")) if lines is None else \
+        _call("_tick_at", _name("_ex"), _name("_s"), _const(lines))
     return ast.If(
         test=ast.Compare(left=charged, ops=[ast.Lt()], comparators=[_const(0)]),
-        body=[ast.Assign(targets=[_store("_s")], value=_call("_tick", _name("_ex"), _name("_s")))],
+        body=[ast.Assign(targets=[_store("_s")], value=tick)],
         orelse=[],
     )
 
@@ -205,6 +208,8 @@ class FunctionCompiler:
         self.fn = fn
         self.locals: set[str] = set()
         self.temps = 0
+        self.loop_depth = 0
+        """Loops around the code being compiled: segments outside loops check the countdown as they charge it."""
         self.line = 1
         self.flow = Flow()
         self.env: Env = {}
@@ -248,8 +253,15 @@ class FunctionCompiler:
             line = segment[0].line if segment else self.line
             if index == 0 and header_line is not None:
                 line = header_line
-            checked = index == 0 and check_first and self.program.metered
-            if cost and checked:
+            head_check = index == 0 and check_first
+            checked = self.program.metered and (head_check or (cost and not self.loop_depth))
+            if cost and checked and not head_check:
+                steps = [segment[0].line if segment else line] * (first_charge if index == 0 and first_charge else 0)
+                for s in segment:
+                    steps += [s.line] * _step_cost(s)
+                lines = tuple(steps) if len(steps) == cost else None
+                out.append(stamp(_charge_and_check(cost, lines), line))  # type: ignore[arg-type]
+            elif cost and checked:
                 out.append(stamp(_charge_and_check(cost), line))  # type: ignore[arg-type]
             elif cost and self.program.metered:
                 out.append(stamp(_charge(cost), line))  # type: ignore[arg-type]
@@ -391,7 +403,9 @@ class FunctionCompiler:
         entry = dict(self.env)
         spec = self.speculation(stmt, entry) if self.speculate else None
         if not spec:
+            self.loop_depth += 1
             body = self.block(stmt.body, first_charge=1, check_first=True, header_line=stmt.line)
+            self.loop_depth -= 1
             loop: list[ast.stmt] = [ast.For(target=_store(target), iter=iterable, body=body, orelse=[])]
         else:
             loop = self.specialized_loop(stmt, iterable, target, spec, entry)
@@ -451,9 +465,11 @@ class FunctionCompiler:
         self.flow = flow
         if nonneg:
             self.nonneg = self.nonneg | {stmt.var}
+        self.loop_depth += 1
         fast_body = self.block(stmt.body, first_charge=None)
         self.flow, self.speculate, self.nonneg = saved_flow, False, saved_nonneg
         slow_body = self.block(stmt.body, first_charge=1, check_first=True, header_line=stmt.line)
+        self.loop_depth -= 1
         self.speculate = saved_speculate
         head: list[ast.stmt] = []
         if self.program.metered:

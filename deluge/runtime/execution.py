@@ -189,12 +189,7 @@ def tick(ex: Execution, left: int) -> int:
     used = ex.used + ex.quantum - left
     ex.used = used
     if used > ex.max_steps:
-        ex.quantum = 0
-        ex.left = 0
-        raise BudgetExceeded(
-            f"The script executed more than {ex.max_steps} steps (statements and loop iterations)",
-            limit="steps",
-        )
+        raise _out_of_steps(ex, left, None)
     ex.ticks += 1
     if not ex.ticks & 7:
         ex.check_time()
@@ -203,6 +198,29 @@ def tick(ex: Execution, left: int) -> int:
         quantum = QUANTUM
     ex.quantum = quantum
     return quantum
+
+
+def tick_at(ex: Execution, left: int, lines: tuple[int, ...]) -> int:
+    """`tick` for a straight run of statements charged at once: `lines` holds the line of
+    each of its steps, so a breach names the statement that crossed the limit."""
+    used = ex.used + ex.quantum - left
+    over = used - ex.max_steps
+    if over > 0:
+        index = len(lines) - over
+        raise _out_of_steps(ex, left, lines[index] if 0 <= index < len(lines) else None)
+    return tick(ex, left)
+
+
+def _out_of_steps(ex: Execution, left: int, line: int | None) -> BudgetExceeded:
+    # The step that crossed the limit is the last one counted. The generated code writes its
+    # countdown back as it unwinds, so used + quantum - left must stay max_steps + 1.
+    ex.used = ex.max_steps + 1
+    ex.quantum = left
+    ex.left = left
+    return BudgetExceeded(
+        f"The script executed more than {ex.max_steps} steps (statements and loop iterations)",
+        limit="steps", line=line,
+    )
 
 
 def reserve(ex: Execution, left: int, need: int) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import operator
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,8 @@ from deluge.builtins import registry
 from deluge.builtins.core import Pair, make_pair
 from deluge.errors import BudgetExceeded, DelugeError, DelugeRuntimeError
 from deluge.runtime import ops
-from deluge.runtime.execution import Execution, not_available, reserve, tick
+from deluge.runtime.convert import from_host
+from deluge.runtime.execution import Execution, not_available, reserve, tick, tick_at
 from deluge.runtime.render import render
 from deluge.runtime.values import (
     INT_MAX,
@@ -254,10 +256,25 @@ def convert_param(value: Any, kind: str, function: str, param: str) -> Any:
 def task(ex: Execution, name: str, *args: Any) -> Any:
     """An integration task `zoho.<service>.<task>(...)`: consent first, then the host's provider."""
     ex.require(f"task:{name}", f"The task {name}")
+    limits = ex.limits
+    if ex.task_calls >= limits.task_calls:
+        raise BudgetExceeded(f"More than {limits.task_calls} integration task calls in one run", limit="task_calls")
+    posting = _POSTING.search(name.rpartition(".")[2]) is not None
+    if posting and ex.post_calls >= limits.post_calls:
+        raise BudgetExceeded(f"More than {limits.post_calls} integration tasks that post or send in one run",
+                             limit="post_calls")
+    ex.task_calls += 1
+    if posting:
+        ex.post_calls += 1
     provider = getattr(ex.host, "tasks", None) if ex.host is not None else None
     if provider is None:
         raise not_available(f"The task {name}")
-    return provider(ex, name, args)
+    return from_host(provider(ex, name, args), limits.data_nesting)
+
+
+_POSTING = re.compile(r"^(post|send|create|add|update|upload|insert|delete|remove|share|invite|trigger|execute)",
+                      re.IGNORECASE)
+"""Task names that post, send or change data (LANGUAGE.md 8: posting or sending tasks)."""
 
 
 def invokeurl(ex: Execution, entries: dict[str, Any]) -> Any:
@@ -306,6 +323,7 @@ def namespace() -> dict[str, Any]:
     names: dict[str, Any] = {
         "__builtins__": {},
         "_tick": tick,
+        "_tick_at": tick_at,
         "_reserve": reserve,
         "_lh": operator.length_hint,
         "_info": info,

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deluge.errors import BudgetExceeded, DelugeRuntimeError
+from deluge.runtime.convert import from_host
 from deluge.runtime.execution import Execution, not_available
 from deluge.runtime.values import type_name
 
@@ -70,7 +71,19 @@ def invokeurl(ex: Execution, entries: dict[str, Any]) -> Any:
     client = getattr(ex.host, "http", None) if ex.host is not None else None
     if client is None:
         raise not_available("The network")
-    return client.invokeurl(ex, url, method.upper(), entries)
+    return _received(ex, client.invokeurl(ex, url, method.upper(), entries))
+
+
+def _received(ex: Execution, response: Any) -> Any:
+    """The host client's answer as a Deluge value, held to the response-size limit."""
+    limit = ex.limits.response_bytes
+    body = response.get("responseText", response) if isinstance(response, dict) else response
+    size = len(body.encode("utf-8", "surrogatepass")) if isinstance(body, str) else (
+        len(body) if isinstance(body, (bytes, bytearray)) else 0)
+    if size > limit:
+        raise BudgetExceeded(f"The HTTP response of {size} bytes is larger than the limit of {limit}",
+                             limit="response_bytes")
+    return from_host(response, ex.limits.data_nesting)
 
 
 def sendmail(ex: Execution, entries: dict[str, Any]) -> None:

@@ -147,13 +147,23 @@ class Program:
             limit, message = ex.interrupt_reason or ("wall_time", "The run was stopped")
             error = _locate(BudgetExceeded(message, limit=limit), exc)
         except RecursionError as exc:
-            error = _locate(BudgetExceeded("The script nests calls or data too deeply", limit="recursion"), exc)
+            if len(helpers.script_frames(exc.__traceback__)) > 32:  # a host raised call_depth this high
+                error = _locate(BudgetExceeded("The script's calls nest deeper than Python allows",
+                                               limit="recursion"), exc)
+            else:  # data nested too deeply, or data that contains itself, walked by a comparison or copy
+                error = _locate(BudgetExceeded("The data is nested too deeply (or contains itself)",
+                                               limit="data_nesting"), exc)
         except MemoryError as exc:
             error = _locate(BudgetExceeded("The run ran out of memory", limit="memory"), exc)
         except Exception as exc:  # a fault of the interpreter itself: still no traceback for the user
             error = _locate(DelugeRuntimeError(f"Internal error: {type(exc).__name__}: {exc}"), exc)
         finally:
             activate(previous)
+        if error is None and ex.steps_used() > ex.max_steps:
+            # steps charged after the last check (the end of a loop's last iteration)
+            error = BudgetExceeded(
+                f"The script executed more than {ex.max_steps} steps (statements and loop iterations)",
+                limit="steps", line=self.source.rstrip().count("\n") + 1)
         result = Result(output=ex.output, error=error)
         if error is None and value is not helpers.NO_RETURN:
             result.value = value

@@ -401,6 +401,9 @@ class Builder(Transformer):
 
     def number(self, items: list[Any]) -> n.Number:
         tok = items[0]
+        digits = str(tok).lstrip("0")
+        if len(digits) > 19:  # longer than any 64-bit number (and Python's int() has a digit limit)
+            raise BuildError(f"The number {str(tok)[:30]}... is outside the 64-bit range", tok.line, tok.column)
         value = int(tok)
         if value > INT64_MAX + 1:  # 2**63 is allowed here: only `-9223372036854775808` may use it
             raise BuildError(f"The number {tok} is outside the 64-bit range", tok.line, tok.column)
@@ -408,7 +411,10 @@ class Builder(Transformer):
 
     def decimal(self, items: list[Any]) -> n.Decimal:
         tok = items[0]
-        return n.Decimal(value=float(tok), line=tok.line, column=tok.column)
+        value = float(tok)
+        if value in (float("inf"), float("-inf")):
+            raise BuildError(f"The decimal number {str(tok)[:30]} is too large", tok.line, tok.column)
+        return n.Decimal(value=value, line=tok.line, column=tok.column)
 
     def true(self, items: list[Any]) -> n.Boolean:
         return n.Boolean(value=True, line=items[0].line, column=items[0].column)
