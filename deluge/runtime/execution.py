@@ -78,6 +78,8 @@ class Execution:
         self.cpu_deadline = self.cpu_started + limits.cpu_time
         self.cancelled = False
         self.cancel_reason = ""
+        self.cancel_event: Any = None
+        """A host's `threading.Event`; the watchdog stops the run once it is set."""
         self.allocated = 0
         self.shield = 0
         """Above zero while code runs that the watchdog must not interrupt (watchdog.shielded)."""
@@ -99,6 +101,8 @@ class Execution:
         WATCHDOG.poke()
 
     def check_time(self) -> None:
+        if self.cancel_event is not None and self.cancel_event.is_set() and not self.cancelled:
+            self.cancel_reason, self.cancelled = "The host cancelled the run", True
         if self.cancelled:
             raise BudgetExceeded(self.cancel_reason, limit="cancelled")
         if time.monotonic() > self.deadline:

@@ -120,10 +120,14 @@ class Program:
         limits: Limits | None = None,
         host: Any = None,
         timezone: str = "UTC",
+        cancel: Any = None,
     ) -> Result:
         """Runs the program once. Script faults come back in `Result.error`, never raised.
 
         `timezone` is the application time zone (an IANA name) in which date-times are read.
+        `cancel` is an optional `threading.Event`: setting it from another thread stops the
+        run within about 20 ms (even inside a long built-in) with a `budget` error whose
+        limit is "cancelled".
         """
         limits = limits or DEFAULT_LIMITS
         started = time.perf_counter()
@@ -131,6 +135,7 @@ class Program:
             ex, args = self._prepare(context, grant, limits, host, timezone)
         except DelugeError as exc:
             return Result(error=exc, stats=Stats(elapsed=time.perf_counter() - started))
+        ex.cancel_event = cancel
         previous = activate(ex)
         value: Any = helpers.NO_RETURN
         error: DelugeError | None = None

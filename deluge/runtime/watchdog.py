@@ -153,6 +153,8 @@ class Watchdog:
         limits = ex.limits
         if ex.cancelled:
             return "cancelled", ex.cancel_reason
+        if ex.cancel_event is not None and ex.cancel_event.is_set():
+            return "cancelled", "The host cancelled the run"
         if now > ex.deadline + GRACE:
             return "wall_time", f"The run took longer than its {limits.wall_time:g} s of wall time"
         if watch.clock is not None:

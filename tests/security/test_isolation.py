@@ -381,3 +381,22 @@ def test_a_cancelled_run_does_not_cancel_the_next_one() -> None:
     expect_budget(cancelled, "cancelled", SMALL)
     after = attack(NORMAL, SMALL)
     expect_ok(after, SMALL, ["1000", "60", "6000", "false"])
+
+
+def test_a_host_cancels_a_run_through_an_event() -> None:
+    import threading
+    import time
+
+    cancel = threading.Event()
+    timer = threading.Timer(0.2, cancel.set)
+    timer.start()
+    started = time.perf_counter()
+    source = "n = 0;\nfor each a in items\n{\n\tfor each b in items\n\t{\n\t\tn = n + 1;\n\t}\n}\n"
+    result = deluge.run(source, {"items": list(range(3000))}, cancel=cancel,
+                        limits=deluge.Limits(steps=100_000_000, wall_time=30))
+    elapsed = time.perf_counter() - started
+    timer.join()
+    assert result.error is not None and result.error.kind == "budget"
+    assert result.error.limit == "cancelled"  # type: ignore[attr-defined]
+    assert elapsed < 1.5
+    assert deluge.run("info 1 + 1;").output == ["2"]
