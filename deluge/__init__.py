@@ -8,6 +8,7 @@ The embedding API:
     program = deluge.compile(source)              # parse + save-time checks + compile; raises ParseError
     result = program.run(context, grant=None, limits=None)
     result = deluge.run(source, context, grant=None, limits=None)
+    result = deluge.run_isolated(source, context, grant=None, limits=None)  # a child process under OS limits
 
     result.output          # rendered `info` lines
     result.value           # the returned Deluge value (or None)
@@ -53,6 +54,7 @@ __all__ = [
     "nodes",
     "parse",
     "run",
+    "run_isolated",
 ]
 
 
@@ -62,6 +64,10 @@ def __getattr__(name: str) -> Any:
         from deluge.syntax import nodes
 
         return nodes
+    if name == "run_isolated":  # imported on first use: it brings in subprocess machinery
+        from deluge.isolated import run_isolated
+
+        return run_isolated
     raise AttributeError(f"module 'deluge' has no attribute {name!r}")
 
 

@@ -7,9 +7,9 @@ memory, environment or open files, under kernel limits it cannot lift:
 
     RLIMIT_AS      the address space at start plus `memory_bytes` (1 GiB by default,
                    or twice `limits.memory` when that is more)
-    RLIMIT_CPU     compiling gets `limits.wall_time` + 1 s of CPU; then the limit is lowered
-                   to what was used plus `cpu_seconds` (`limits.cpu_time` + 1 s by default);
-                   SIGXCPU ends the process there, SIGKILL one second later
+    RLIMIT_CPU     once compiled, what compiling used plus `cpu_seconds` (`limits.cpu_time`
+                   + 1 s by default), rounded up; SIGXCPU ends the process there, SIGKILL one
+                   second later (while compiling, `limits.wall_time` + 1 s more is allowed)
     RLIMIT_NOFILE  16        RLIMIT_FSIZE 0     RLIMIT_CORE 0     RLIMIT_NPROC 0 (not for root)
 
 and the parent kills it (SIGKILL) when it has not answered `limits.wall_time` +
@@ -20,18 +20,22 @@ Inside the child the script runs exactly as `deluge.run` runs it, so every limit
 
 How the processes fit together:
 
-    host process ── socket ──> zygote (python -I, started once per host process, with an
-                                empty environment, cwd "/", `deluge` and every built-in
-                                module loaded, the parser built, `gc.freeze()`d)
+    host process ── socket ──> zygote (python -I, started once per host process, cwd "/",
+                                no environment but the parser-cache location, `deluge`
+                                and every built-in module loaded, the parser built,
+                                `gc.freeze()`d)
          │                          │ fork, once per run
          │ request (pickle) ───>  child: closes every inherited descriptor, clears its
          │ <─── answer (JSON) ──         environment, sets its limits, reads the request,
          │ <─── pid, exit status ─ zygote (it reaps every child; it kills one on request,
                                            or when the host goes away)
 
-The zygote never sees a request: the host hands it three descriptors (request pipe,
+The zygote never sees a request: the host hands it three descriptors (request socket,
 answer pipe, status socket) and the child reads its own request, so no tenant's data is
 ever in the memory that later children inherit. A child serves one run and exits.
+A run costs about 12-20 ms more than `deluge.run` (fork, starting the watchdog thread,
+compiling in a cold copy of the zygote, exit and reaping); the zygote starts in about
+0.5 s, on the first run. `shutdown()` stops it (it also stops when the host exits).
 
 Trust runs one way. The request (source, context, grant, limits) goes from the host to
 the child as a pickle; the answer comes back as JSON, read with a size cap
@@ -48,8 +52,12 @@ Differences from `deluge.run`:
 - `Result.value` is plain JSON-able Python (`deluge.runtime.convert.to_host` of the
   Deluge value: maps are dicts, dates their text) rather than a Deluge value;
   `returned`, `output`, `error` and `stats` are what `deluge.run` gives;
-- a context nested deeper than `limits.data_nesting` is refused before the script is
-  compiled (`deluge.run` compiles first), with the same `data_nesting` budget error;
+- the context is checked before the script is compiled (`deluge.run` compiles first):
+  a context nested deeper than `limits.data_nesting` gives the same `data_nesting`
+  budget error, and TypeError or ValueError for data no script can receive is raised
+  even when the script would not have compiled;
+- after a death (killed for time, CPU or memory, crashed) the output is lost and
+  `stats.elapsed` is the time the host waited;
 - compiled programs are not cached between runs (each child compiles afresh).
 
 Linux is the target; where the `resource` module does not exist (Windows), calling
@@ -58,6 +66,7 @@ Linux is the target; where the `resource` module does not exist (Windows), calli
 
 from __future__ import annotations
 
+import array
 import atexit
 import json
 import math
@@ -102,12 +111,17 @@ ANSWER_MARGIN = 16 * MiB
 """Bytes of answer allowed on top of twice the run's `output_bytes` (returned value, JSON escapes)."""
 OPEN_FILES = 16
 """RLIMIT_NOFILE of a child."""
+EXECUTABLE: str | None = None
+"""The Python interpreter that runs the zygote; None means `sys.executable` (set it where that is
+not a Python, as under uWSGI)."""
 KEPT_ENVIRONMENT = ("HOME", "XDG_CACHE_HOME", "DELUGE_CACHE_DIR")
 """Environment variables the zygote keeps (where to find the parser cache); no other reaches it."""
 
 _COMPILED = b"C"
 """Sent by the child when compiling is done and running starts (never the first byte of JSON)."""
 _EXIT_FAILED = 70
+_FOREVER = 10_000_000.0
+"""Seconds (about four months) that stand for an unlimited time or CPU limit."""
 _KINDS = ("parse", "runtime", "budget", "consent")
 _WARMUP = """
 int twice(int n) { return n * 2; }
@@ -120,6 +134,10 @@ try { info text.length() + total; info "2019-03-15".toDate(); } catch (e) { info
 d = "{\\"a\\": 1}".toMap(); info d.get("a");
 return {"total": total, "text": text};
 """
+
+
+class _ZygoteGone(Exception):
+    """The zygote no longer takes requests."""
 
 
 class AnswerError(Exception):
@@ -198,7 +216,7 @@ def _execute(
     hook: str | None = None,
 ) -> _Outcome:
     """`run_isolated`, with what the host saw of the child; `hook` makes the child misbehave (tests)."""
-    if resource is None or not hasattr(socket, "send_fds") or not hasattr(os, "fork"):
+    if resource is None or not hasattr(socket, "recv_fds") or not hasattr(os, "fork"):
         raise RuntimeError("deluge.run_isolated needs a POSIX system with the `resource` module (Linux)")
     if not isinstance(source, (str, bytes)):
         raise TypeError("the source must be str or bytes")
@@ -211,35 +229,44 @@ def _execute(
     if type(headroom) is not int or headroom <= 0:
         raise ValueError("memory_bytes must be a positive int")
     run_cpu = float(cpu_seconds) if cpu_seconds is not None else limits.cpu_time + CPU_MARGIN
-    if not run_cpu > 0 or math.isinf(run_cpu):
+    if not run_cpu > 0:
         raise ValueError("cpu_seconds must be a positive number")
-    problem = _check_context(context, limits)
+    run_cpu = min(run_cpu, _FOREVER)
+    phase_seconds = min(limits.wall_time + WALL_MARGIN, _FOREVER)
+    plain_context, problem = _plain_context(context, limits)
     if problem is not None:
         return _Outcome(Result(error=problem))
     request = {
         "source": source,
-        "context": context,
+        "context": plain_context,
         "grant": _plain_grant(grant),
         "limits": limits,
         "timezone": timezone,
         "memory_bytes": headroom,
-        "compile_cpu": limits.wall_time + WALL_MARGIN,
+        "compile_cpu": phase_seconds,
         "run_cpu": run_cpu,
         "answer_bytes": _answer_cap(limits),
         "hook": hook,
     }
     payload = pickle.dumps(request, protocol=pickle.HIGHEST_PROTOCOL)
     started = time.monotonic()
-    server = _server()
-    seen = _exchange(server, payload, limits.wall_time + WALL_MARGIN, _answer_cap(limits))
-    return _conclude(seen, limits, headroom, run_cpu, server.rss, time.monotonic() - started)
+    for attempt in range(2):
+        server = _server()
+        try:
+            seen = _exchange(server, payload, phase_seconds, _answer_cap(limits))
+            break
+        except _ZygoteGone:  # it died since we last looked: start another one, once
+            if attempt:
+                raise RuntimeError("the deluge isolation process is not accepting runs") from None
+    shown_cpu = limits.cpu_time if cpu_seconds is None else run_cpu
+    return _conclude(seen, limits, headroom, run_cpu, shown_cpu, server.rss, time.monotonic() - started)
 
 
 def _answer_cap(limits: Limits) -> int:
     return 2 * limits.output_bytes + ANSWER_MARGIN
 
 
-def _plain_grant(grant: Grant) -> None | str | list[str]:
+def _plain_grant(grant: Grant) -> str | list[str] | None:
     if grant is None or isinstance(grant, str):
         return grant
     items = list(grant)
@@ -249,26 +276,43 @@ def _plain_grant(grant: Grant) -> None | str | list[str]:
     return items
 
 
-def _check_context(context: dict[str, Any] | None, limits: Limits) -> DelugeError | None:
-    """Refuses here what `Program.run` would refuse, so only plain data is pickled for the child."""
+def _plain_context(context: dict[str, Any] | None, limits: Limits) -> tuple[dict[str, Any] | None,
+                                                                            DelugeError | None]:
+    """The context as plain Deluge data for the child, refusing here what `Program.run` would refuse.
+
+    Values go through `from_host` (so a host's own classes, such as int subclasses, never
+    travel in the pickle); the `zoho` table is checked as `Program.run` checks it, and its
+    clock values become plain datetimes. A context nested too deep is the run's error.
+    """
     from deluge.runtime.convert import from_host
-    from deluge.runtime.program import _system_overrides
+    from deluge.runtime.program import _clock_value, _system_overrides
 
     if context is None:
-        return None
+        return None, None
     if not isinstance(context, dict):
         raise TypeError("the context must be a dict")
+    plain: dict[str, Any] = {}
     try:
         for key, value in context.items():
             if not isinstance(key, str):
                 raise TypeError("context keys must be text")
-            if key == "zoho":
-                _system_overrides(value, limits)
-            else:
-                from_host(value, limits.data_nesting)
+            if key != "zoho":
+                plain[str(key)] = from_host(value, limits.data_nesting)
+                continue
+            _system_overrides(value, limits)  # TypeError, ValueError or a budget error, as in Program.run
+            if value is None:
+                plain["zoho"] = None
+                continue
+            table: dict[str, Any] = {}
+            for name, item in value.items():
+                if name in ("currenttime", "currentdate") and item is not None:
+                    table[name] = _clock_value(item, name)
+                else:
+                    table[str(name)] = from_host(item, limits.data_nesting)
+            plain["zoho"] = table
     except DelugeError as exc:
-        return exc
-    return None
+        return None, exc
+    return plain, None
 
 
 @attrs.define
@@ -290,18 +334,19 @@ class _Seen:
 def _exchange(server: _Server, payload: bytes, phase_seconds: float, cap: int) -> _Seen:
     """Starts one child, feeds it the request, reads its answer and exit status, kills it when late."""
     seen = _Seen()
-    req_r, req_w = os.pipe()
+    req_ours, req_theirs = socket.socketpair()
     res_r, res_w = os.pipe()
     mine, theirs = socket.socketpair()
-    open_fds = {req_w, res_r}
+    requesting = True
+    answering = True
     try:
         try:
-            server.submit((req_r, res_w, theirs.fileno()))
+            server.submit((req_theirs.fileno(), res_w, theirs.fileno()))
         finally:
-            os.close(req_r)
+            req_theirs.close()
             os.close(res_w)
             theirs.close()
-        os.set_blocking(req_w, False)
+        req_ours.setblocking(False)
         os.set_blocking(res_r, False)
         mine.setblocking(False)
         pending = memoryview(payload)
@@ -313,15 +358,10 @@ def _exchange(server: _Server, payload: bytes, phase_seconds: float, cap: int) -
         run_started = now
         kill_deadline: float | None = None
         with selectors.DefaultSelector() as sel:
-            sel.register(req_w, selectors.EVENT_WRITE, "request")
+            sel.register(req_ours, selectors.EVENT_WRITE, "request")
             sel.register(res_r, selectors.EVENT_READ, "answer")
             sel.register(mine, selectors.EVENT_READ, "status")
-            while True:
-                answer_open = res_r in open_fds
-                if seen.exit_code is not None and not answer_open:
-                    break
-                if seen.lost is not None:
-                    break
+            while seen.lost is None and (seen.exit_code is None or answering):
                 now = time.monotonic()
                 if seen.killed is None and seen.exit_code is None and now >= phase_end:
                     seen.killed = "wall_time"
@@ -330,37 +370,32 @@ def _exchange(server: _Server, payload: bytes, phase_seconds: float, cap: int) -
                     seen.lost = "the child did not end after it was killed"
                     break
                 if seen.exit_code is not None:
-                    timeout = 0.0 if kill_deadline is None else max(0.0, kill_deadline - now)
-                    timeout = min(timeout, 1.0) if answer_open else timeout
+                    timeout = 0.0  # dead: what it wrote is all in the pipe already
                 else:
                     timeout = max(0.0, (kill_deadline or phase_end) - now)
-                events = sel.select(timeout)
+                events = sel.select(min(timeout, 60.0))
                 if not events and seen.exit_code is not None:
-                    break  # dead, and nothing more to read: a descriptor leaked somewhere
+                    break  # dead, and its pipe is not at its end: a descriptor leaked somewhere
                 for key, _ in events:
                     if key.data == "request":
                         try:
-                            sent = os.write(req_w, pending[:65536])
-                        except (BrokenPipeError, BlockingIOError) as exc:
-                            if isinstance(exc, BlockingIOError):
-                                continue
+                            sent = req_ours.send(pending[:65536], socket.MSG_NOSIGNAL)
+                        except BlockingIOError:
+                            continue
+                        except OSError:  # the child is gone
                             sent = len(pending)
                         pending = pending[sent:]
                         if not pending:
-                            sel.unregister(req_w)
-                            os.close(req_w)
-                            open_fds.discard(req_w)
+                            sel.unregister(req_ours)
+                            req_ours.close()  # the child reads up to this end
+                            requesting = False
                     elif key.data == "answer":
                         try:
                             chunk = os.read(res_r, 65536)
                         except BlockingIOError:
                             continue
-                        if not chunk:
-                            sel.unregister(res_r)
-                            os.close(res_r)
-                            open_fds.discard(res_r)
-                            continue
-                        if first:
+                        ended = not chunk
+                        if first and chunk:
                             first = False
                             if chunk[:1] == _COMPILED:
                                 chunk = chunk[1:]
@@ -371,12 +406,13 @@ def _exchange(server: _Server, payload: bytes, phase_seconds: float, cap: int) -
                         if len(answer) > cap:
                             seen.oversized = True
                             del answer[cap:]
-                            sel.unregister(res_r)
-                            os.close(res_r)
-                            open_fds.discard(res_r)
                             if seen.killed is None and seen.exit_code is None:
                                 seen.killed = "answer"
                                 kill_deadline = _kill(mine, time.monotonic())
+                        if ended or seen.oversized:
+                            sel.unregister(res_r)
+                            os.close(res_r)
+                            answering = False
                     else:
                         try:
                             data = mine.recv(4096)
@@ -396,14 +432,16 @@ def _exchange(server: _Server, payload: bytes, phase_seconds: float, cap: int) -
         seen.run_elapsed = time.monotonic() - run_started
         return seen
     finally:
-        for fd in open_fds:
-            os.close(fd)
+        if requesting:
+            req_ours.close()
+        if answering:
+            os.close(res_r)
         mine.close()  # the zygote kills a child whose status socket closes
 
 
 def _kill(sock: socket.socket, now: float) -> float:
     try:
-        sock.send(b"K")
+        sock.send(b"K", socket.MSG_NOSIGNAL)
     except OSError:
         pass
     return now + KILL_GRACE
@@ -433,8 +471,8 @@ def _read_status(buffer: bytearray, seen: _Seen) -> None:
             buffer.clear()
 
 
-def _conclude(seen: _Seen, limits: Limits, headroom: int, run_cpu: float, zygote_rss: int,
-              elapsed: float) -> _Outcome:
+def _conclude(seen: _Seen, limits: Limits, headroom: int, run_cpu: float, shown_cpu: float,
+              zygote_rss: int, elapsed: float) -> _Outcome:
     """The `Result` of a run from what the host saw of the child."""
     outcome = _Outcome(Result(stats=Stats(elapsed=elapsed)), exit_code=seen.exit_code, killed=seen.killed,
                        max_rss=seen.max_rss)
@@ -444,6 +482,17 @@ def _conclude(seen: _Seen, limits: Limits, headroom: int, run_cpu: float, zygote
         return outcome
 
     code = seen.exit_code
+    if code == 0 and not seen.oversized:
+        try:
+            result, probe = decode_answer(seen.answer, _answer_cap(limits))
+        except AnswerError as exc:
+            if seen.killed is None:
+                return fail(DelugeRuntimeError(f"The isolated run sent a malformed answer: {exc}"))
+        else:  # a complete answer, even if it came as the host gave up waiting
+            result.stats = attrs.evolve(result.stats, elapsed=result.stats.elapsed or elapsed)
+            outcome.result = result
+            outcome.probe = probe
+            return outcome
     if seen.killed == "wall_time":
         return fail(BudgetExceeded(f"The run took longer than its {limits.wall_time:g} s of wall time",
                                    limit="wall_time"))
@@ -456,26 +505,18 @@ def _conclude(seen: _Seen, limits: Limits, headroom: int, run_cpu: float, zygote
     if code < 0:
         signum = -code
         if signum == signal.SIGXCPU:
-            return fail(_cpu_error(limits))
+            return fail(_cpu_error(shown_cpu))
         if grown is not None and grown >= headroom // 2 and signum in (
                 signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS):
             return fail(BudgetExceeded("The run ran out of memory", limit="memory"))
         if signum == signal.SIGKILL and seen.compiled and seen.run_elapsed >= run_cpu:
-            return fail(_cpu_error(limits))  # the hard RLIMIT_CPU
+            return fail(_cpu_error(shown_cpu))  # the hard RLIMIT_CPU
         return fail(DelugeRuntimeError(f"The isolated run crashed (killed by {_signal_name(signum)})"))
-    if code != 0:
-        return fail(DelugeRuntimeError(f"The isolated run crashed (exit status {code})"))
-    try:
-        result, probe = decode_answer(seen.answer, _answer_cap(limits))
-    except AnswerError as exc:
-        return fail(DelugeRuntimeError(f"The isolated run sent a malformed answer: {exc}"))
-    outcome.result = result
-    outcome.probe = probe
-    return outcome
+    return fail(DelugeRuntimeError(f"The isolated run crashed (exit status {code})"))
 
 
-def _cpu_error(limits: Limits) -> BudgetExceeded:
-    return BudgetExceeded(f"The run used more than its {limits.cpu_time:g} s of CPU time", limit="cpu_time")
+def _cpu_error(seconds: float) -> BudgetExceeded:
+    return BudgetExceeded(f"The run used more than its {seconds:g} s of CPU time", limit="cpu_time")
 
 
 def _signal_name(signum: int) -> str:
@@ -593,7 +634,7 @@ class _Server:
                      "from deluge.isolated import _zygote_main; _zygote_main(int(sys.argv[2]))")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-c", bootstrap, json.dumps(path), str(theirs.fileno())],
+                [EXECUTABLE or sys.executable, "-I", "-c", bootstrap, json.dumps(path), str(theirs.fileno())],
                 pass_fds=[theirs.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
             )
@@ -643,10 +684,11 @@ class _Server:
     def submit(self, fds: Iterable[int]) -> None:
         with self.lock:
             try:
-                socket.send_fds(self.sock, [b"R"], list(fds))
+                rights = array.array("i", list(fds))
+                self.sock.sendmsg([b"R"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)], socket.MSG_NOSIGNAL)
             except OSError:
                 self.broken = True
-                raise
+                raise _ZygoteGone from None
 
     def close(self) -> None:
         if self.owner != os.getpid():  # a copy inherited through fork: not ours to stop
@@ -769,7 +811,7 @@ def _zygote_main(fd: int) -> None:
                     for fd_ in fds:
                         os.close(fd_)
                     continue
-                _spawn(fds, children, sel, ctrl, wake_r, wake_w)
+                _spawn(fds, children, sel)
             else:
                 pid = key.data
                 sock = key.fileobj
@@ -803,8 +845,7 @@ def _zygote_main(fd: int) -> None:
         children.pop(pid, None)
 
 
-def _spawn(fds: list[int], children: dict[int, socket.socket | None], sel: selectors.BaseSelector,
-           ctrl: socket.socket, wake_r: int, wake_w: int) -> None:
+def _spawn(fds: list[int], children: dict[int, socket.socket | None], sel: selectors.BaseSelector) -> None:
     req_r, res_w, status_fd = fds
     status = socket.socket(fileno=status_fd)
     try:
@@ -881,7 +922,7 @@ def _close_all_but(keep: Iterable[int]) -> None:
         if fd >= low:
             os.closerange(low, fd)
             low = fd + 1
-    os.closerange(low, 1 << 20)
+    os.closerange(low, max(1 << 20, os.sysconf("SC_OPEN_MAX")))
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         if fd != devnull:
@@ -941,14 +982,13 @@ def _child_main(req_r: int, res_w: int) -> int:
 
     random.seed()  # not the zygote's state, shared by every child
 
-    from deluge.runtime import program as program_module
     from deluge.runtime import watchdog
     from deluge.runtime.execution import Execution
 
     limits: Limits = request["limits"]
     # start the watchdog thread now: threads are processes for RLIMIT_NPROC
-    for dog in {id(d): d for d in (watchdog.WATCHDOG, program_module.WATCHDOG)}.values():
-        dog.disarm(dog.arm(Execution(limits=limits)))
+    dog = watchdog.WATCHDOG
+    dog.disarm(dog.arm(Execution(limits=limits)))
     memory_answer = _dump({"output": [], "returned": None, "value": None, "stats": {},
                            "error": {"kind": "budget", "limit": "memory", "message": "The run ran out of memory"}})
     vm, _rss = _memory_now()
@@ -986,6 +1026,8 @@ def _run_request(request: dict[str, Any], res_w: int, hook: str | None) -> bytes
         program = compile_program(request["source"], limits=limits)
     except DelugeError as exc:
         result = Result(error=exc)
+    except MemoryError:
+        raise
     except Exception as exc:
         result = Result(error=DelugeRuntimeError(f"Internal error: {type(exc).__name__}: {exc}"))
     if result is None:
@@ -998,6 +1040,8 @@ def _run_request(request: dict[str, Any], res_w: int, hook: str | None) -> bytes
         try:
             result = program.run(request["context"], grant=request["grant"], limits=limits,
                                  timezone=request["timezone"])
+        except MemoryError:
+            raise
         except Exception as exc:
             result = Result(error=DelugeRuntimeError(f"Internal error: {type(exc).__name__}: {exc}"))
     value = None

@@ -23,12 +23,12 @@ import attrs
 
 from deluge.errors import BudgetExceeded, DelugeError, DelugeRuntimeError, ParseError
 from deluge.limits import DEFAULT_LIMITS, Limits
-from deluge.runtime import helpers
+from deluge.runtime import helpers, watchdog
 from deluge.runtime.convert import from_host
 from deluge.runtime.execution import Execution, activate
 from deluge.runtime.render import render
 from deluge.runtime.values import NO_INPUT
-from deluge.runtime.watchdog import WATCHDOG, Interrupted
+from deluge.runtime.watchdog import Interrupted
 from deluge.syntax.datetext import DateTextError, recognise_date
 
 if TYPE_CHECKING:
@@ -139,16 +139,17 @@ class Program:
         previous = activate(ex)
         value: Any = helpers.NO_RETURN
         error: DelugeError | None = None
-        watch = WATCHDOG.arm(ex)
+        dog = watchdog.WATCHDOG  # looked up now: a forked child has its own
+        watch = dog.arm(ex)
         try:
             try:
                 value = self._main(ex, *args)
             finally:
-                WATCHDOG.disarm(watch)
+                dog.disarm(watch)
         except DelugeError as exc:
             error = _locate(exc)
         except Interrupted as exc:
-            WATCHDOG.disarm(watch)  # delivered while disarming: make sure the watch is over
+            dog.disarm(watch)  # delivered while disarming: make sure the watch is over
             limit, message = ex.interrupt_reason or ("wall_time", "The run was stopped")
             error = _locate(BudgetExceeded(message, limit=limit), exc)
         except RecursionError as exc:
