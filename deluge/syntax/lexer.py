@@ -32,7 +32,7 @@ from lark.lexer import Lexer, Token
 _SHAPES = re.compile(
     r"""(?P<ws>[ \t\f\r\n]+)
     |(?P<lc>//[^\n\r]*)
-    |(?P<bc>/\*(?:.|\n|\r)*?\*/)
+    |(?P<bc>/\*.*?\*/)
     |(?P<str>"(?:[^"\\]|\\.)*")
     |(?P<sq>'(?:[^'\\]|\\.)*')
     |(?P<dec>[0-9]+\.[0-9]+|\.[0-9]+)

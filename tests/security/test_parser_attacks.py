@@ -114,6 +114,13 @@ CASES: list = [
     pytest.param(lambda: 'x = "a"' + ".trim()" * 15_000 + ";\ninfo x;", "either", None, ["a"], id="method-chain-15000"),
     pytest.param(lambda: 'x = "a"' + ".trim()" * 1000 + ";\ninfo x;", "either", None, ["a"], id="method-chain-1000"),
     pytest.param(lambda: "x=1;" * 20_000 + "\ninfo x;", "ok", None, ["1"], id="20000-statements"),
+    # a block comment over many lines: the comment pattern once backtracked exponentially on newlines
+    pytest.param(lambda: "x = 1;\ny = 2; /* " + "a\n" * 60 + "\ninfo x;", "parse", 2, None,
+                 id="unclosed-comment-over-lines"),
+    pytest.param(lambda: "x = 1;\ny = f(/* " + "a\n" * 60 + ");", "parse", 2, None,
+                 id="unclosed-comment-inside-a-call"),
+    pytest.param(lambda: "x = 1;\n/* " + "a\r\n" * 5000 + "*/\ninfo x;", "ok", None, ["1"],
+                 id="comment-over-5000-crlf-lines"),
     pytest.param(lambda: "x = {" + ",".join(["1"] * 40_000) + "};\ninfo x.size();", "ok", None, ["40000"],
                  id="list-literal-40000"),
     pytest.param(lambda: "x = {" + ",".join(f'"k{i}":1' for i in range(10_000)) + "};\ninfo x.size();", "ok", None,
