@@ -209,6 +209,7 @@ class FunctionCompiler:
         self.locals: set[str] = set()
         self.temps = 0
         self.loop_depth = 0
+        self.block_depth = 0
         """Loops around the code being compiled: segments outside loops check the countdown as they charge it."""
         self.line = 1
         self.flow = Flow()
@@ -239,6 +240,14 @@ class FunctionCompiler:
         `check_first` the countdown is checked right after the charge (a loop back-edge);
         both are reported at `header_line` (the loop's line) when it is given.
         """
+        self.block_depth += 1
+        try:
+            return self._block(body, first_charge, check_first, header_line)
+        finally:
+            self.block_depth -= 1
+
+    def _block(self, body: tuple[n.Stmt, ...], first_charge: int | None, check_first: bool,
+               header_line: int | None) -> list[ast.stmt]:
         segments: list[list[n.Stmt]] = [[]]
         for stmt in body:
             if segments[-1] and _ends_segment(segments[-1][-1]):
@@ -254,7 +263,10 @@ class FunctionCompiler:
             if index == 0 and header_line is not None:
                 line = header_line
             head_check = index == 0 and check_first
-            checked = self.program.metered and (head_check or (cost and not self.loop_depth))
+            # a function's own straight runs check their charge; nested blocks (branches,
+            # loop bodies) are checked at the next check outside them, or when the run ends
+            checked = self.program.metered and (head_check or (cost and not self.loop_depth
+                                                                 and self.block_depth == 1))
             if cost and checked and not head_check:
                 steps = [segment[0].line if segment else line] * (first_charge if index == 0 and first_charge else 0)
                 for s in segment:
