@@ -330,6 +330,9 @@ def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: 
         code = to_code(tree)
     except RecursionError:  # a safety net: the parser refuses expressions nested this deep
         raise ParseError("The script nests too deeply to compile", line=1, column=1) from None
+    except SyntaxError as exc:  # Python allows 20 loops and try blocks inside each other
+        raise ParseError("The script nests loops and try blocks too deeply to compile",
+                         line=exc.lineno or 1, column=1) from None
     finally:
         if collecting:
             gc.enable()

@@ -162,3 +162,11 @@ def test_parse_errors_come_back_from_run_too() -> None:
         except BaseException as exc:
             pytest.fail(f"run raised {type(exc).__name__} for {source[:20]!r}")
         assert result.error is not None and result.error.kind == "parse", result.error
+
+
+def test_try_blocks_nested_past_pythons_block_limit_are_a_parse_error() -> None:
+    # Python allows 20 statically nested blocks; the source nesting limit allows 64 (found by the fuzzer)
+    source = "try {\n" * 30 + "x = 1;\n" + "} catch (e) { }\n" * 30
+    result = deluge.run(source)
+    assert result.error is not None and result.error.kind == "parse" and result.error.line is not None
+    assert deluge.run("info 1;").output == ["1"]
