@@ -145,9 +145,10 @@ def accepts(fn: Impl, count: int) -> bool:
     return required <= count and (count <= positional or bool(code.co_flags & 0x04))
 
 
-def _arity_error(name: str, fn: Impl, given: int) -> DelugeRuntimeError | None:
-    """A Deluge error when `given` arguments (after the execution) do not fit `fn`; None when they do."""
-    if accepts(fn, given + 1):
+def _arity_error(name: str, fn: Impl, given: int, receiver: bool = False) -> DelugeRuntimeError | None:
+    """A Deluge error when `given` arguments do not fit `fn`; None when they do. For a method
+    (`receiver`), `given` counts the arguments in the parentheses: the receiver is one more."""
+    if accepts(fn, given + 1 + receiver):
         return None
     return DelugeRuntimeError(f"Wrong number of arguments for '{name}': {given} given")
 
@@ -201,7 +202,7 @@ def call_method(ex: Any, lname: str, display: str, receiver: Any, args: tuple[An
     try:
         return fn(ex, receiver, *args)
     except TypeError:
-        error = _arity_error(display, fn, len(args) + 1)
+        error = _arity_error(display, fn, len(args), receiver=True)
         if error is not None:
             raise error from None
         raise
@@ -218,7 +219,7 @@ def dispatcher(lname: str, display: str) -> Callable[..., Any]:
             try:
                 return fn(ex, receiver, *args)
             except TypeError:
-                error = _arity_error(display, fn, len(args) + 1)
+                error = _arity_error(display, fn, len(args), receiver=True)
                 if error is not None:
                     raise error from None
                 raise

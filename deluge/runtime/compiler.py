@@ -380,19 +380,22 @@ class FunctionCompiler:
         return test
 
     def stmt_If(self, stmt: n.If) -> list[ast.stmt]:
-        return self._if_chain(stmt.branches, stmt.orelse, -_if_hoist(stmt))
+        return self._if_chain(stmt.branches, stmt.orelse, -_if_hoist(stmt), self.env)
 
     def _if_chain(self, branches: tuple[n.IfBranch, ...], orelse: tuple[n.Stmt, ...] | None,
-                  pending: int) -> list[ast.stmt]:
+                  pending: int, entry: Env) -> list[ast.stmt]:
         """One arm of an if chain. `pending` is what the way so far has not charged yet: the
         `else if` conditions evaluated, less the part charged before the `if` (`_if_hoist`).
-        Each way through the chain charges once, in the block it ends in."""
+        Each way through the chain charges once, in the block it ends in. Every condition is
+        typed in `entry`, the environment before the `if`: an `else if` runs only when the
+        branches before it did not."""
         branch = branches[0]
         out: list[ast.stmt] = []
+        self.env = entry
         test = self.condition(branch.condition, out)
         body = self.block(branch.body, first_charge=pending)
         if len(branches) > 1:
-            rest = self._if_chain(branches[1:], orelse, pending + 1)
+            rest = self._if_chain(branches[1:], orelse, pending + 1, entry)
         elif orelse is not None:
             rest = self.block(orelse, first_charge=pending)
         else:

@@ -5,13 +5,20 @@ Four sources of programs:
 - `grammar_programs()`: `hypothesis.extra.lark.from_lark` over `grammar/deluge.lark`, every
   terminal drawn from a small explicit pool (keywords padded with blanks, a few names including
   the context variables, small numbers, short texts), so most outputs at least lex;
-- `structured_programs()`: well-formed programs written from Hypothesis draws: assignments,
-  arithmetic and text expressions, if/else, `for each` over small lists, user functions with
-  recursion, try/catch, info, return, and above all calls of random catalog built-ins
-  (`stdlib/*.toml`) with random arguments of random types;
-- `mutated_scripts()`: the scripts of `samples/` and `tests/syntax-samples/` with random byte
-  flips, deletions, duplications, insertions and truncations;
-- `random_inputs()`: random bytes, random text and random token soup.
+- `structured_program(rng)`: well-formed programs: assignments, arithmetic and text expressions,
+  if/else, `for each` over small lists, user functions with recursion, try/catch, info, return,
+  and above all calls of random catalog built-ins (`stdlib/*.toml`) with random arguments of
+  random types, on context variables holding random host values;
+- `mutated_script(rng)`: the scripts of `samples/` and `tests/syntax-samples/` with random byte
+  flips, deletions, duplications, insertions and truncations, and changed numbers, texts, names
+  and method names;
+- `random_input(rng)`: random bytes, random text and random token soup.
+
+The last three write from a `random.Random` that Hypothesis seeds (`SEEDS`: one draw per
+program). Hypothesis spends 50 to 100 microseconds on each draw, so a program written draw by
+draw costs about 20 ms to generate, ten times what compiling and running it costs; seeded, the
+fuzzer runs 20,000 programs in a minute. The price is that Hypothesis cannot shrink them:
+`reduce_failures.py` does that for collected failures.
 
 `check_run()` compiles and runs one input with small limits and checks the property: the
 input ends in success or a `deluge.DelugeError` within its limits, never another exception,
@@ -58,6 +65,10 @@ HANG_SECONDS = 4.0
 """A compile + run still going after this long is stopped by an alarm and reported as a hang."""
 WATCHDOG_SLACK = 0.5
 """How far past its wall time a run may end (the watchdog samples every few milliseconds)."""
+
+CANARY = "deluge-fuzz-canary-6b1f0c"
+"""Put in this process's environment: no script may ever read it."""
+os.environ.setdefault("DELUGE_FUZZ_CANARY", CANARY)
 
 BUDGET_LIMITS = frozenset({
     "steps", "work", "wall_time", "cpu_time", "allocation", "memory", "text_length", "collection_size",
@@ -232,6 +243,9 @@ def _check_result(generator: str, source: str | bytes, context: dict[str, Any], 
         fail(generator, "output-bytes", source, context, "more output bytes than the limit")
     if error is None and result.returned is not None and not isinstance(result.returned, str):
         fail(generator, "returned", source, context, f"returned {result.returned!r}")
+    seen = "\n".join([*output, result.returned or "", "" if error is None else error.message])
+    if "root:x:0:0" in seen or CANARY in seen:
+        fail(generator, "leak", source, context, "the script read /etc/passwd or the process environment")
 
 
 # ---------------------------------------------------------------- host values for the context
@@ -245,6 +259,13 @@ TEXTS = [
     "(a+)+$", "[", "\\d+", "(?<n>a)\\k<n>", "$1$2", "\\", "true", "null", "aGVsbG8=", "68656c6c6f",
     "Saturday", "yyyy-MM-dd", "dd-MMM-yyyy HH:mm:ss", "UTC", "Asia/Kolkata", "Nowhere/Zone", "%s%d",
     "a" * 300, "line1\nline2", "\t", "/a/b[1]", "http://example.com/x?y=1", "10:20:30", "a.b.c",
+    "EEEE, MMMM d, yyyy G 'at' hh:mm:ss.SSS a zzzz XXX", "'", "u-w-D-F-E", "+05:30", "GMT+5:30",
+    "../../../../etc/passwd", "file:///etc/passwd", "utf-16", "ISO-8859-1", "no-such-charset",
+    '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>',
+    '<!DOCTYPE a [<!ENTITY l "ll"><!ENTITY m "&l;&l;&l;&l;&l;&l;&l;&l;">]><a>&m;&m;&m;&m;</a>',
+    "<root><item id='1'>x</item><item id='2'/></root>", "//item[@id='2']", "count(//*)",
+    '{"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":[[[[[[[[[[1]]]]]]]]]]}}}}}}}}', "[" * 40 + "]" * 40,
+    "((a|aa)+)+b", "(?i)X", "\\Q.*\\E", "\\p{Lu}+", "\\1", "a{2,3}?", "[[:alpha:]]",
 ]
 KEYS = ["a", "b", "id", "name", "", "Amount", "list", "0"]
 CHARACTERS = ("abcXYZ019 ,.;:{}[]()\"'\\/-+*%$^?|<>=_\t\n\r\x00\x01\x7f\u00e4\u00df\u0301\u202e\u2066"
@@ -289,10 +310,29 @@ def host_value(rng: random.Random, depth: int = 0) -> Any:
 
 
 CONTEXT_NAMES = ["c0", "c1", "c2", "c3"]
+"""Context variables of any type."""
+TYPED_CONTEXT = {"ctext": "text", "cnum": "number", "cdec": "decimal", "clist": "list", "cmap": "map",
+                 "cdate": "date"}
+"""Context variables of one type each, with random values of that type."""
+
+
+_HOST_TYPES = {"text": (str,), "number": (int,), "decimal": (float,), "list": (list,), "map": (dict,),
+               "date": (dt.date,)}
+
+
+def typed_host_value(rng: random.Random, kind: str) -> Any:
+    """A random host value of one kind (`date` includes date-times)."""
+    for _ in range(100):
+        value = host_value(rng)
+        if isinstance(value, _HOST_TYPES[kind]) and not isinstance(value, bool):
+            return value
+    return {"text": "abc", "number": 1, "decimal": 2.5, "list": [1], "map": {"a": 1}, "date": dt.date(2020, 1, 1)}[kind]
 
 
 def random_context(rng: random.Random) -> dict[str, Any]:
-    return {name: host_value(rng) for name in CONTEXT_NAMES}
+    context = {name: host_value(rng) for name in CONTEXT_NAMES}
+    context.update({name: typed_host_value(rng, kind) for name, kind in TYPED_CONTEXT.items()})
+    return context
 
 
 def filler(rng: random.Random) -> Any:
@@ -381,7 +421,7 @@ NUMBER_LITERALS = ["0", "1", "2", "3", "7", "10", "100", "(-1)", "(-5)", "214748
                    "(-9223372036854775807)", "1000000000000"]
 DECIMAL_LITERALS = ["0.5", "2.5", "0.1", "(-3.75)", "0.0", "123456789.123456789", "1000000.125", ".5"]
 TEXT_LITERALS = ['"' + t.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-                 for t in TEXTS if len(t) < 40] + ['"ab".repeat(150)']
+                 for t in TEXTS if len(t) < 100] + ['"ab".repeat(150)']
 LEAVES = {
     "number": NUMBER_LITERALS,
     "decimal": DECIMAL_LITERALS,
@@ -394,6 +434,7 @@ LEAVES = {
     "time": ["'10:20:30'", "'00:00:00'", "'23:59:59'"],
     "null": ["null"],
     "list": ["List()", "{}", "{1, 2, 3}", '{"b", "a", "c"}', '{1, "a", null, 2.5}', "[1, 2]",
+             '"b,a,3,,1.5".repeat(100).toList(",")', "{{}, {{}}, {{{}}}}",
              'List:String({"x", "y"})', "{{1, 2}, {3}}", '{"a,b".toList(","), 4}', "{'01-Jan-2020', now}"],
     "map": ["Map()", '{"a": 1, "b": "x"}', '{"k": {1, 2}, "n": {"m": null}}', '{1: "one"}'],
     "collection": ["Collection()", 'Collection("a": 1, "b": 2)', "Collection(1, 2, 3)"],
@@ -433,6 +474,8 @@ class Writer:
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.names = 0
+        self.recent: list[str] = []
+        """Names assigned so far, latest last: expressions prefer them (definitions meet uses)."""
         self.functions: list[tuple[str, list[tuple[str, str]], str]] = []
         self.function_forms, self.methods, self.mutating, self.by_kind = catalog_index()
 
@@ -467,9 +510,20 @@ class Writer:
             return self.container(kind, scope, depth)
         return self.leaf(kind, scope)
 
+    def recent_name(self, scope: dict[str, str], kind: str | None = None) -> str | None:
+        """One of the last names assigned that this scope can read (of that kind), or None."""
+        names = [n for n in self.recent[-4:] if n in scope and (kind is None or scope[n] in (kind, "any"))]
+        return self.pick(names) if names else None
+
     def leaf(self, kind: str, scope: dict[str, str]) -> str:
+        if self.recent and self.chance(20):
+            name = self.recent_name(scope, kind)
+            if name is not None:
+                return name
         if scope and self.chance(45):
-            names = [name for name, held in scope.items() if held in (kind, "any")]
+            names = [name for name, held in scope.items() if held == kind]
+            if not names or self.chance(25):
+                names = [name for name, held in scope.items() if held == "any"]
             if names:
                 return self.pick(names)
         return self.pick(LEAVES.get(kind) or LEAVES["null"])
@@ -521,7 +575,9 @@ class Writer:
         if entry.is_function:
             return f"{entry.name}({args})"
         receiver_kind = entry.receiver if entry.receiver != "any" and not self.chance(10) else "any"
-        receiver = self.expr(receiver_kind, scope, depth + 1)
+        names = [name for name, held in scope.items() if held == receiver_kind] if self.chance(50) else []
+        recent = self.recent_name(scope, receiver_kind) if self.chance(30) else None
+        receiver = recent or (self.pick(names) if names else self.expr(receiver_kind, scope, depth + 1))
         if receiver.startswith("-"):
             receiver = f"({receiver})"
         return f"{receiver}.{entry.name}({args})"
@@ -557,7 +613,11 @@ class Writer:
     def block(self, scope: dict[str, str], depth: int, loops: int, returns: str | None,
               low: int = 1, high: int = 2) -> str:
         inner = dict(scope)
-        return "\n".join(self.statement(inner, depth, loops, returns) for _ in range(self.rng.randint(low, high)))
+        text = "\n".join(self.statement(inner, depth, loops, returns) for _ in range(self.rng.randint(low, high)))
+        if self.chance(40):  # Deluge variables live in the whole function: use some after the block
+            for name, kind in inner.items():
+                scope.setdefault(name, kind)
+        return text
 
     def braced(self, scope: dict[str, str], depth: int, loops: int, returns: str | None) -> str:
         return "\n{\n" + self.block(scope, depth + 1, loops, returns) + "\n}"
@@ -568,24 +628,27 @@ class Writer:
         if roll < 22:
             kind = self.pick(KINDS)
             name = self.fresh()
-            text = f"{name} = {self.expr(kind, scope)};"
+            value = self.pick(LEAVES[kind]) if self.chance(30) else self.expr(kind, scope)  # literal: static type
             scope[name] = kind
-            return text
+            self.recent.append(name)
+            return f"{name} = {value};"
         if roll < 30 and scope:
             name = self.pick(list(scope))
             held = scope[name]
             if held in ("number", "decimal", "text", "any") and self.chance(60):
                 op = self.pick(["+=", "-=", "*=", "/=", "%="] if held != "text" else ["+="])
                 return f"{name} {op} {self.expr(held if held != 'any' else 'number', scope)};"
+            if self.chance(30):  # a value of another type, through if() so that the checker allows it
+                return f"{name} = if({self.expr('boolean', scope, 1)}, {self.expr('any', scope, 1)}, {name});"
             return f"{name} = {self.expr(held, scope)};"
         if roll < 46:
             return self.call_statement(scope)
         if roll < 60:
             return f"info {self.expr('any', scope)};"
         if roll < 69 and nested:
-            text = f"if ({self.expr('boolean', scope)}){self.braced(scope, depth, loops, returns)}"
+            text = f"if ({self.condition(scope)}){self.braced(scope, depth, loops, returns)}"
             for _ in range(self.rng.choice([0, 0, 1, 2])):
-                text += f"\nelse if ({self.expr('boolean', scope)}){self.braced(scope, depth, loops, returns)}"
+                text += f"\nelse if ({self.condition(scope)}){self.braced(scope, depth, loops, returns)}"
             if self.chance(50):
                 text += f"\nelse{self.braced(scope, depth, loops, returns)}"
             return text
@@ -605,14 +668,50 @@ class Writer:
             rest = self.block(handler_scope, depth + 1, loops, returns, low=0, high=1)
             return f"try{self.braced(scope, depth, loops, returns)}\ncatch ({var})\n{{\n{handler}\n{rest}\n}}"
         if roll < 88 and loops:
-            return f"if ({self.expr('boolean', scope)}) {{ {self.pick(['break', 'continue'])}; }}"
+            return f"if ({self.condition(scope)}) {{ {self.pick(['break', 'continue'])}; }}"
         if roll < 91:
             if returns == "void":
                 return "return;"
             return f"return {self.expr(returns or 'any', scope)};"
         if roll < 95 and self.functions:
             return f"{self.user_call(scope, 0)};"
+        if roll < 97:
+            return self.host_statement(scope)
         return f"info {self.expr('any', scope)};"
+
+    def condition(self, scope: dict[str, str]) -> str:
+        """The condition of an if: often a constant or a test on a variable assigned just before."""
+        roll = self.rng.random()
+        if roll < 0.2:
+            return self.pick(["false", "true"])
+        name = self.recent_name(scope) if roll < 0.55 else None
+        if name is None:
+            return self.expr("boolean", scope)
+        kind = scope[name]
+        tests = [e for e in self.by_kind["boolean"] if not e.is_function and e.receiver in (kind, "any")]
+        if not tests or self.chance(25):
+            return f"{name} {self.pick(COMPARISONS)} {self.expr(kind, scope, 1)}"
+        entry = self.pick(tests)
+        return f"{name}.{entry.name}({self.arguments(entry, scope, 1)})"
+
+    def host_statement(self, scope: dict[str, str]) -> str:
+        """A statement that needs the host: HTTP, mail, records, form actions (consent or runtime errors)."""
+        value = self.expr("any", scope, 1)
+        return self.pick([
+            f"r = invokeurl\n[\nurl: {self.expr('text', scope, 1)}\ntype: {self.pick(['GET', 'POST'])}\n"
+            f"parameters: {value}\n];",
+            f"sendmail\n[\nfrom: zoho.adminuserid\nto: {self.expr('text', scope, 1)}\nsubject: {value}\n"
+            f"message: {value}\n]",
+            f"alert {value};",
+            f"id = insert into Orders\n[\nAmount = {value}\n];",
+            f"delete from Orders[Amount == {value}];",
+            f"for each rec in Orders[Amount > {value}] sort by Amount desc range from 1 to 3\n{{\ninfo rec;\n}}",
+            "hide Discount;",
+            "cancel submit;",
+            f"input.Amount = {value};",
+            f"info {self.pick(['input.Amount', 'cmap.a', 'c0.name', 'clist.size', 'zoho.loginuserid'])};",
+            f"Country:ui.add({value});",
+        ])
 
     def call_statement(self, scope: dict[str, str]) -> str:
         """A method call used as a statement, mostly one that changes its receiver (`l.add(x);`)."""
@@ -620,7 +719,10 @@ class Writer:
         if scope and self.chance(80):
             names = [name for name, held in scope.items() if held in (entry.receiver, "any")]
             if names:
-                return f"{self.pick(names)}.{entry.name}({self.arguments(entry, scope, 1)});"
+                name = self.pick(names)
+                if entry.params and self.chance(15):  # the receiver inside itself: `l.add(l);`
+                    return f"{name}.{entry.name}({', '.join([name] * len(entry.params))});"
+                return f"{name}.{entry.name}({self.arguments(entry, scope, 1)});"
         return f"{self.builtin(entry, scope, 1)};"
 
     # -------------------------------------------------------- functions and programs
@@ -651,6 +753,7 @@ class Writer:
             self.functions.append((f"fn{number}", params, self.pick([*TYPE_WORDS, "void"])))
         parts = [self.function_def(*fn) for fn in self.functions]
         scope = {name: "any" for name in CONTEXT_NAMES}
+        scope.update(TYPED_CONTEXT)
         for _ in range(self.rng.randint(1, 4)):
             statement = self.statement(scope, 0, 0, None)
             if self.chance(25) and not statement.startswith("return"):  # go on after a runtime error

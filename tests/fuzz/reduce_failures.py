@@ -75,6 +75,14 @@ def reduce(source: str, context: dict[str, Any], wanted: str) -> tuple[str, dict
     lines = _ddmin(source.split("\n"), lambda parts: fails("\n".join(parts), context))
     source = "\n".join(lines)
     tokens = _ddmin(_TOKENS.findall(source), lambda parts: fails("".join(parts), context))
+    for width in (2, 3, 4, 2):  # windows of adjacent tokens: `, "x"` or `a = 1;`
+        index = 0
+        while index + width <= len(tokens):
+            candidate = tokens[:index] + tokens[index + width:]
+            if fails("".join(candidate), context):
+                tokens = candidate
+            else:
+                index += 1
     source = "".join(tokens)
     keys = _ddmin(list(context), lambda ks: fails(source, {k: context[k] for k in ks}))
     context = {k: context[k] for k in keys}

@@ -14,6 +14,7 @@ import pytest
 
 import deluge
 from deluge.limits import Limits
+from deluge.runtime.program import compile_program
 
 
 def run(source: str, context: dict | None = None, **kw: object) -> deluge.Result:
@@ -128,6 +129,30 @@ def test_conditions_must_be_booleans() -> None:
 def test_else_if_conditions_are_evaluated_lazily() -> None:
     source = 'l = List();\nif (true) { info "a"; } else if (l.get(5) == 1) { info "b"; }'
     assert out(source) == ["a"]
+
+
+@pytest.mark.parametrize("source", [
+    "if (false) { e = {1}; f = 2; } else if (e.contains(1)) { info 1; }",
+    'if (false) { e = "a"; f = "b"; } else if (e.length() > 0) { info 1; }',
+    "if (false) { e = {1}; } else if (false) { e = {2}; f = 3; } else if (e.size() > 0) { info 1; }",
+])
+def test_else_if_conditions_see_the_variables_before_the_if(source: str) -> None:
+    # the branch that typed `e` did not run: `e` is null in the later condition (optimized or not)
+    for optimize in (True, False):
+        program = compile_program(source, optimize=optimize, cache=False)
+        error = program.run().error
+        assert error is not None and error.kind == "runtime" and "null" in error.message, error
+        assert error.line == 1
+
+
+@pytest.mark.parametrize(("source", "given"), [
+    ('x = "en".startsWith();', 0), ('x = "en".startsWith("a", "b", "c");', 3),
+    ("x = {1}.get();", 0),
+])
+def test_wrong_argument_counts_of_methods_count_what_is_in_the_parentheses(source: str, given: int) -> None:
+    error = run(source).error
+    assert error is not None and error.kind == "runtime"
+    assert error.message.endswith(f"{given} given"), error.message
 
 
 def test_map_methods_on_known_maps_and_on_unknown_values() -> None:
