@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from typing import Any, NoReturn
 
 import click
@@ -115,13 +116,14 @@ def run(file: str, context_file: str | None, as_json: bool, grants: tuple[str, .
     from deluge.runtime.program import compile_program
 
     run_limits = _limits(limits)
+    started = time.perf_counter()
     try:
         program = compile_program(data, limits=run_limits, disk_cache=os.environ.get("DELUGE_NO_CACHE") is None)
     except DelugeError as exc:
         result = deluge.Result(error=exc)
     else:
         try:
-            result = program.run(context, grant=grant, limits=run_limits)
+            result = program.run(context, grant=grant, limits=run_limits, spent=time.perf_counter() - started)
         except (TypeError, ValueError) as exc:  # a context the interpreter cannot take
             _usage(str(exc))
     if as_json:

@@ -1022,6 +1022,7 @@ def _run_request(request: dict[str, Any], res_w: int, hook: str | None) -> bytes
 
     limits: Limits = request["limits"]
     result: Result | None = None
+    started = time.perf_counter()
     try:
         program = compile_program(request["source"], limits=limits)
     except DelugeError as exc:
@@ -1039,7 +1040,7 @@ def _run_request(request: dict[str, Any], res_w: int, hook: str | None) -> bytes
             return _test_hook(hook, request, res_w)
         try:
             result = program.run(request["context"], grant=request["grant"], limits=limits,
-                                 timezone=request["timezone"])
+                                 timezone=request["timezone"], spent=time.perf_counter() - started)
         except MemoryError:
             raise
         except Exception as exc:

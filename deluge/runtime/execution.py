@@ -49,6 +49,7 @@ class Execution:
         host: Any = None,
         now: Any = None,
         timezone: str = "UTC",
+        spent: float = 0.0,
     ) -> None:
         self.limits = limits
         self.max_steps = limits.steps
@@ -73,7 +74,8 @@ class Execution:
         self.host = host
         self._now = now or (lambda: _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0))
         self.started = time.monotonic()
-        self.deadline = self.started + limits.wall_time
+        self.deadline = self.started + limits.wall_time - spent
+        """`spent`: wall time the run already used before it started (parsing and compiling)."""
         self.cpu_started = time.thread_time()
         self.cpu_deadline = self.cpu_started + limits.cpu_time
         self.cancelled = False

@@ -121,18 +121,25 @@ class Program:
         host: Any = None,
         timezone: str = "UTC",
         cancel: Any = None,
+        spent: float = 0.0,
     ) -> Result:
         """Runs the program once. Script faults come back in `Result.error`, never raised.
 
         `timezone` is the application time zone (an IANA name) in which date-times are read.
         `cancel` is an optional `threading.Event`: setting it from another thread stops the
         run within about 20 ms (even inside a long built-in) with a `budget` error whose
-        limit is "cancelled".
+        limit is "cancelled". `spent` is the wall time already used for this run before it
+        starts, in seconds: `deluge.run` passes the time it took to parse and compile the
+        script, which counts against `wall_time` (LANGUAGE.md 8).
         """
         limits = limits or DEFAULT_LIMITS
-        started = time.perf_counter()
+        started = time.perf_counter() - spent
+        if spent > limits.wall_time:
+            error = BudgetExceeded(f"Parsing and compiling took longer than the run's {limits.wall_time:g} s "
+                                   "of wall time", limit="wall_time", line=1, column=1)
+            return Result(error=error, stats=Stats(elapsed=spent))
         try:
-            ex, args = self._prepare(context, grant, limits, host, timezone)
+            ex, args = self._prepare(context, grant, limits, host, timezone, spent)
         except DelugeError as exc:
             return Result(error=exc, stats=Stats(elapsed=time.perf_counter() - started))
         ex.cancel_event = cancel
@@ -183,7 +190,7 @@ class Program:
         return result
 
     def _prepare(self, context: dict[str, Any] | None, grant: Grant, limits: Limits,
-                 host: Any, timezone: str = "UTC") -> tuple[Execution, list[Any]]:
+                 host: Any, timezone: str = "UTC", spent: float = 0.0) -> tuple[Execution, list[Any]]:
         context = dict(context or {})
         zoho = context.pop("zoho", None)
         system, clock = _system_overrides(zoho, limits)
@@ -191,7 +198,8 @@ class Program:
             grant = frozenset(grant)
         elif isinstance(grant, str) and grant != "all":
             grant = frozenset([grant])
-        ex = Execution(limits=limits, grant=grant, system=system, clock=clock, host=host, timezone=timezone)
+        ex = Execution(limits=limits, grant=grant, system=system, clock=clock, host=host, timezone=timezone,
+                       spent=spent)
         values = {}
         for key, value in context.items():
             if not isinstance(key, str):

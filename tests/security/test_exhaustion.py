@@ -14,6 +14,7 @@ import pytest
 from _support import SMALL, attack, describe, expect_budget, expect_runtime, unique
 
 from deluge import Limits
+from deluge.runtime.program import compile_program
 
 MiB = 1024 * 1024
 
@@ -341,6 +342,33 @@ def test_wall_time_limit_stops_a_loop_with_a_big_step_budget() -> None:
     outcome = attack(SPIN, limits)
     expect_budget(outcome, "wall_time", limits)
     assert outcome.seconds < 0.3 + 1.0
+
+
+def test_parse_and_compile_time_count_against_the_wall_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # LANGUAGE.md 8: the wall time covers parse, analysis and execution. A compile slower than
+    # the whole budget (simulated) ends the run before its first statement.
+    import deluge as api
+
+    real = api.compile_program
+
+    def slow_compile(*args: object, **kwargs: object) -> object:
+        time.sleep(0.4)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "compile_program", slow_compile)
+    result = api.run('info "ran";', limits=Limits(wall_time=0.3))
+    assert result.error is not None and result.error.kind == "budget"
+    assert result.error.limit == "wall_time" and result.output == []  # type: ignore[attr-defined]
+    assert result.stats.elapsed >= 0.4
+
+
+def test_time_spent_before_the_run_shortens_its_deadline() -> None:
+    limits = Limits(steps=10**9, wall_time=5.0)
+    program = compile_program(SPIN, limits=limits)
+    started = time.perf_counter()
+    result = program.run(limits=limits, spent=4.7)
+    assert result.error is not None and result.error.limit == "wall_time"  # type: ignore[attr-defined]
+    assert time.perf_counter() - started < 0.3 + 1.0
 
 
 def test_cpu_time_limit_stops_a_loop_with_a_big_step_budget() -> None:
