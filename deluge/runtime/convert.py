@@ -13,7 +13,7 @@ from typing import Any
 
 from deluge.errors import BudgetExceeded
 from deluge.runtime.render import render, render_datetime, render_time
-from deluge.runtime.values import Blank, CaughtError, DateTime, DFile, DList, DMap, Time
+from deluge.runtime.values import INT_MAX, INT_MIN, Blank, CaughtError, DateTime, DFile, DList, DMap, Time
 
 
 def from_host(value: Any, max_depth: int = 128, _depth: int = 0) -> Any:
@@ -22,8 +22,16 @@ def from_host(value: Any, max_depth: int = 128, _depth: int = 0) -> Any:
         raise BudgetExceeded(f"The context data is nested more than {max_depth} levels deep",
                              limit="data_nesting")
     kind = type(value)
-    if value is None or kind is str or kind is bool or kind is int:
+    if value is None or kind is str or kind is bool:
         return value
+    if kind is int or (isinstance(value, int) and kind is not bool):
+        value = int(value)
+        if INT_MIN <= value <= INT_MAX:
+            return value
+        try:
+            return float(value)  # beyond 64 bits: a DECIMAL, as the JSON reader gives such a number
+        except OverflowError:
+            raise ValueError("context numbers must fit a DECIMAL (about 1.8e308)") from None
     if kind is float:
         if math.isinf(value) or math.isnan(value):
             raise ValueError("context values cannot be infinite or NaN")
@@ -50,8 +58,6 @@ def from_host(value: Any, max_depth: int = 128, _depth: int = 0) -> Any:
         return Time(value.seconds)
     if kind is DFile:
         return DFile(value.name, bytes(value.content), value.content_type, value.charset)
-    if isinstance(value, int):  # int subclasses (IntEnum and friends)
-        return int(value)
     if isinstance(value, str):
         return str(value)
     raise TypeError(f"cannot pass a {kind.__name__} to a Deluge script; use JSON-like data")

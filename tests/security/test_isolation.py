@@ -100,6 +100,16 @@ def test_host_data_that_contains_itself_is_refused_before_the_run(context: str) 
     assert outcome.result.output == []
 
 
+def test_host_numbers_beyond_64_bits_become_decimals_like_json_numbers() -> None:
+    # a 64-bit NUMBER cannot hold 2**70: the script sees the DECIMAL that toMap() gives for it
+    source = 'info big;\ninfo big == "{\\"n\\": 1180591620717411303424}".toMap().get("n");\ninfo small + 1;\n'
+    result = deluge.run(source, {"big": 2**70, "small": 2**63 - 2})
+    assert result.error is None, result.error
+    assert result.output == ["1180591620717411300000.0", "true", str(2**63 - 1)]
+    with pytest.raises(ValueError, match="DECIMAL"):
+        deluge.run("info x;", {"x": 10**400})
+
+
 # ---------------------------------------------------------------- a failed run leaves the thread clean
 
 FAILING = [
