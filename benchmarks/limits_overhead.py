@@ -2,7 +2,7 @@
 """What the step meter costs: a loop-heavy script with the default limits against the same
 script compiled without the meter, measured alternately in one run.
 
-    python benchmarks/limits_overhead.py [--runs 9]
+    python benchmarks/limits_overhead.py [--runs 41]
 
 The script is W1 of ../shared/bench/bench.py (200 x 1,000 numbers, if / else if /
 else, sums and counts) plus a nested loop and a call of a script function per
@@ -53,7 +53,7 @@ return {total, count, other};
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=9)
+    ap.add_argument("--runs", type=int, default=41)
     args = ap.parse_args()
     context = {"reps": list(range(200)), "nums": [(i * 7919 + 13) % 1000 for i in range(1000)]}
     metered = compile_program(SCRIPT, cache=False)
