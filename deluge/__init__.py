@@ -27,6 +27,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from deluge.capabilities import Grant
 from deluge.errors import (
     BudgetExceeded,
     ConsentRequired,
@@ -36,7 +37,7 @@ from deluge.errors import (
     ParseError,
 )
 from deluge.limits import Limits
-from deluge.runtime.program import VERSION, Grant, Program, Result, Stats, compile_program
+from deluge.runtime.program import VERSION, GrantLike, Program, Result, Stats, compile_program
 
 __version__ = VERSION
 
@@ -46,6 +47,7 @@ __all__ = [
     "DelugeError",
     "DelugeRuntimeError",
     "DelugeSyntaxError",
+    "Grant",
     "Limits",
     "ParseError",
     "Program",
@@ -88,7 +90,7 @@ def run(
     source: str | bytes,
     context: dict[str, Any] | None = None,
     *,
-    grant: Grant = None,
+    grant: GrantLike = None,
     limits: Limits | None = None,
     host: Any = None,
     timezone: str = "UTC",

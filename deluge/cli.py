@@ -103,16 +103,24 @@ def main(ctx: click.Context) -> None:
 @click.option("--context", "context_file", metavar="JSON_FILE",
               help="A JSON object whose keys are bound as variables (the `zoho` key sets system variables).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--grant", "grants", multiple=True, metavar="CAPABILITY",
-              help="Grant a capability (api:HOST, task:zoho.x.y, connection:NAME, mail:send, or all).")
+@click.option("--allow", "--grant", "grants", multiple=True, metavar="CAPABILITY",
+              help="Allow a capability (api:HOST, task:zoho.x.y, connection:NAME, mail:send; all = --allow-all).")
+@click.option("--allow-all", is_flag=True, help="Allow every capability without asking (trusted scripts).")
+@click.option("--ask/--no-ask", default=None,
+              help="Ask before running for what is not allowed yet (default: only on a terminal).")
+@click.option("--grants-db", metavar="PATH", help="The grant store (default: DELUGE_GRANTS_DB or the data folder).")
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Change a limit, e.g. steps=5000.")
-def run(file: str, context_file: str | None, as_json: bool, grants: tuple[str, ...], limits: tuple[str, ...]) -> None:
-    """Run a script and print its info output and returned value."""
+def run(file: str, context_file: str | None, as_json: bool, grants: tuple[str, ...], allow_all: bool,
+        ask: bool | None, grants_db: str | None, limits: tuple[str, ...]) -> None:
+    """Run a script and print its info output and returned value.
+
+    Before it runs, the script's network, task, connection and mail uses are compared with
+    what is allowed (--allow, earlier answers kept for this file); on a terminal the rest is
+    asked for, otherwise it is denied and the run stops with a consent error where the script
+    first needs it.
+    """
     data, name = _read(file)
     context = _context(context_file)
-    grant: Any = None
-    if grants:
-        grant = "all" if "all" in grants else list(grants)
     from deluge.runtime.program import compile_program
 
     run_limits = _limits(limits)
@@ -122,6 +130,7 @@ def run(file: str, context_file: str | None, as_json: bool, grants: tuple[str, .
     except DelugeError as exc:
         result = deluge.Result(error=exc)
     else:
+        grant = _run_grant(program, file, grants, allow_all or "all" in grants, ask, grants_db)
         try:
             result = program.run(context, grant=grant, limits=run_limits, spent=time.perf_counter() - started)
         except (TypeError, ValueError) as exc:  # a context the interpreter cannot take
@@ -140,29 +149,54 @@ def run(file: str, context_file: str | None, as_json: bool, grants: tuple[str, .
 
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-def check(files: tuple[str, ...]) -> None:
-    """Check scripts as Zoho does when saving them; report every error found."""
+@click.option("--json", "as_json", is_flag=True, help="Print the diagnostics of every file as one JSON object.")
+def check(files: tuple[str, ...], as_json: bool) -> None:
+    """Check scripts as Zoho does when saving them; report every error, and warnings.
+
+    Each finding prints (to standard error) as `FILE:LINE:COL: severity: message [code]`,
+    an error with its line and a caret; a syntax error prints as `deluge run` shows it.
+    Errors stop a save (exit status 1); warnings alone keep the status 0.
+    """
     from deluge import catalog
-    from deluge.analysis.checker import check as run_checks
+    from deluge.analysis.lint import lint_module
 
     failed = False
+    reports: list[dict[str, Any]] = []
     for file in files:
         data, name = _read(file)
         try:
             module = deluge.parse(data)
         except ParseError as exc:
-            _report(exc, data, name)
             failed = True
+            if as_json:
+                syntax = {"severity": "error", "code": "syntax", "message": exc.message,
+                          "line": exc.line, "column": exc.column}
+                reports.append({"file": name, "ok": False, "errors": 1, "warnings": 0,
+                                "context_names": [], "diagnostics": [syntax]})
+            else:
+                _report(exc, data, name)
             continue
-        result = run_checks(module, catalog.load())
-        for error in result.errors:
-            _report(error, data, name)
-        if result.errors:
-            failed = True
+        result = lint_module(module, catalog.load())
+        errors, warnings = len(result.errors), len(result.warnings)
+        failed = failed or errors > 0
+        if as_json:
+            reports.append({"file": name, "ok": errors == 0, "errors": errors, "warnings": warnings,
+                            "context_names": sorted(result.free_names),
+                            "diagnostics": [d.to_json() for d in result.diagnostics]})
             continue
+        source = _text(data)
+        for diagnostic in result.diagnostics:
+            click.echo(diagnostic.format(source, name), err=True)
+        if errors:
+            continue
+        counted = f", {warnings} warning{'' if warnings == 1 else 's'}" if warnings else ""
         inputs = ", ".join(sorted(result.free_names))
         note = f" (reads from the host's context: {inputs})" if inputs else ""
-        click.echo(f"{name}: ok{note}")
+        click.echo(f"{name}: ok{counted}{note}")
+    if as_json:
+        total = {"files": reports, "errors": sum(r["errors"] for r in reports),
+                 "warnings": sum(r["warnings"] for r in reports)}
+        click.echo(json.dumps(total, ensure_ascii=False))
     sys.exit(1 if failed else 0)
 
 
@@ -245,6 +279,102 @@ def doc(name: str | None, list_group: bool) -> None:
     click.echo(f"group: {first.group}")
     if first.ref:
         click.echo(f"reference: {first.ref}")
+
+
+def _run_grant(program: Any, file: str, allowed: tuple[str, ...], allow_all: bool, ask: bool | None,
+               grants_db: str | None) -> Any:
+    """The grant `deluge run` gives: --allow, the stored grant of this file, and the user's answer."""
+    from deluge.analysis.manifest import analyze
+    from deluge.analysis.prompt import describe
+    from deluge.capabilities import Grant, valid
+    from deluge.host import local
+
+    if allow_all:
+        return Grant.everything()
+    for capability in allowed:
+        if not valid(capability.strip()) and capability != "all":
+            _usage(f"{capability!r} is not a capability (api:HOST, task:zoho.x.y, connection:NAME, mail:send)")
+    manifest = analyze(program.source)
+    if not local.asked_for(manifest):
+        return Grant.of(list(allowed))
+    interactive = ask if ask is not None else (sys.stdin.isatty() and sys.stderr.isatty())
+    store = None if file == "-" else local.open_store(grants_db)
+
+    def confirm(manifest: Any, missing: frozenset[str]) -> bool:
+        shown = type(manifest)(tuple(u for u in manifest if u.capability in missing))
+        click.echo(describe(shown, f"{os.path.basename(file)}"), err=True)
+        return click.confirm("Allow?", default=False, err=True)
+
+    try:
+        return local.decide(manifest, allowed=allowed, store=store, component=local.component_of(file),
+                            user=local.principal(), ask=confirm if interactive else None)
+    finally:
+        if store is not None:
+            store.close()
+
+
+@main.command()
+@click.argument("file")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+def consent(file: str, as_json: bool) -> None:
+    """Show what a script would ask consent for: objects, tasks, websites, connections, mail."""
+    from deluge.analysis.manifest import analyze
+    from deluge.analysis.prompt import describe, sections
+
+    data, name = _read(file)
+    try:
+        manifest = analyze(data)
+    except DelugeError as exc:
+        _report(exc, data, name)
+        sys.exit(1)
+    if as_json:
+        out = manifest.to_json()
+        out["prompt"] = [section.to_json() for section in sections(manifest)]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        click.echo(describe(manifest, os.path.basename(name)))
+
+
+@main.group()
+def grants() -> None:
+    """Manage the grants `deluge run` remembers (DELUGE_GRANTS_DB or the data folder)."""
+
+
+@grants.command(name="list")
+@click.option("--all", "show_all", is_flag=True, help="Also show expired, revoked and superseded grants.")
+@click.option("--grants-db", metavar="PATH", help="The grant store.")
+def grants_list(show_all: bool, grants_db: str | None) -> None:
+    """List grants: component, status, expiry and capabilities."""
+    from datetime import UTC, datetime
+
+    from deluge.host import local
+
+    with local.open_store(grants_db) as store:
+        records = store.records(include_inactive=show_all)
+    now = datetime.now(UTC)
+    if not records:
+        click.echo("no grants")
+    for record in records:
+        status = record.status(now)
+        until = record.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(f"{record.component}  [{status}, until {until}, by {record.principal}]")
+        for capability in sorted(record.capabilities):
+            click.echo(f"    {capability}")
+
+
+@grants.command(name="revoke")
+@click.argument("file", required=False)
+@click.option("--all", "revoke_all", is_flag=True, help="Revoke every grant of this user.")
+@click.option("--grants-db", metavar="PATH", help="The grant store.")
+def grants_revoke(file: str | None, revoke_all: bool, grants_db: str | None) -> None:
+    """Revoke the grant of one script file (or --all); the next run asks again."""
+    from deluge.host import local
+
+    if (file is None) == (not revoke_all):
+        _usage("give a script FILE or --all")
+    with local.open_store(grants_db) as store:
+        count = store.revoke(local.principal(), None if revoke_all else local.component_of(file or ""))
+    click.echo(f"revoked {count} grant{'s' if count != 1 else ''}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -90,9 +90,10 @@ try:
 except ImportError:  # pragma: no cover - not a POSIX system
     resource = None  # type: ignore[assignment]
 
+from deluge.capabilities import Grant
 from deluge.errors import BudgetExceeded, ConsentRequired, DelugeError, DelugeRuntimeError, ParseError
 from deluge.limits import DEFAULT_LIMITS, Limits
-from deluge.runtime.program import Grant, Result, Stats
+from deluge.runtime.program import GrantLike, Result, Stats
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -151,7 +152,7 @@ def run_isolated(
     source: str | bytes,
     context: dict[str, Any] | None = None,
     *,
-    grant: Grant = None,
+    grant: GrantLike = None,
     limits: Limits | None = None,
     timezone: str = "UTC",
     memory_bytes: int | None = None,
@@ -208,7 +209,7 @@ def _execute(
     source: str | bytes,
     context: dict[str, Any] | None = None,
     *,
-    grant: Grant = None,
+    grant: GrantLike = None,
     limits: Limits | None = None,
     timezone: str = "UTC",
     memory_bytes: int | None = None,
@@ -266,9 +267,11 @@ def _answer_cap(limits: Limits) -> int:
     return 2 * limits.output_bytes + ANSWER_MARGIN
 
 
-def _plain_grant(grant: Grant) -> str | list[str] | None:
+def _plain_grant(grant: GrantLike) -> str | list[str] | None:
     if grant is None or isinstance(grant, str):
         return grant
+    if isinstance(grant, Grant):
+        return "all" if grant.everything_allowed else sorted(grant.capabilities)
     items = list(grant)
     for item in items:
         if not isinstance(item, str):

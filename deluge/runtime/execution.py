@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any
 
+from deluge.capabilities import Grant
 from deluge.errors import BudgetExceeded, ConsentRequired, DelugeRuntimeError
 from deluge.limits import DEFAULT_LIMITS, Limits
 
@@ -43,7 +44,7 @@ class Execution:
         self,
         *,
         limits: Limits = DEFAULT_LIMITS,
-        grant: Any = None,
+        grant: Grant | None = None,
         system: dict[str, Any] | None = None,
         clock: _dt.datetime | None = None,
         host: Any = None,
@@ -64,7 +65,7 @@ class Execution:
         self.http_calls = 0
         self.task_calls = 0
         self.post_calls = 0
-        self.grant = grant
+        self.grant = grant if grant is not None else Grant()
         self.system = dict(SYSTEM_DEFAULTS)
         if system:
             self.system.update(system)
@@ -170,20 +171,7 @@ class Execution:
             )
 
     def granted(self, capability: str) -> bool:
-        grant = self.grant
-        if grant is None:
-            return False
-        if grant == "all":
-            return True
-        if capability in grant:
-            return True
-        kind, _, rest = capability.partition(":")
-        if kind == "api" and "api:*" in grant:
-            return True
-        if kind == "task":
-            if f"task:{rest.lower()}" in {g.lower() for g in grant}:
-                return True
-        return False
+        return self.grant.allows(capability)  # type: ignore[no-any-return]
 
 
 def tick(ex: Execution, left: int) -> int:

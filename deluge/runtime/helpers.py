@@ -9,6 +9,7 @@ values and, when it needs the run's state, the `Execution` as `_ex`.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import operator
 import re
 from collections.abc import Callable
@@ -254,8 +255,14 @@ def convert_param(value: Any, kind: str, function: str, param: str) -> Any:
 
 
 def task(ex: Execution, name: str, *args: Any) -> Any:
-    """An integration task `zoho.<service>.<task>(...)`: consent first, then the host's provider."""
+    """An integration task `zoho.<service>.<task>(...)`: consent first, then the host's provider.
+
+    The connection is the last argument (PLATFORM.md 5.1) when the call has more arguments
+    than the task requires and that argument is a text; it needs its own `connection:` grant.
+    """
     ex.require(f"task:{name}", f"The task {name}")
+    if len(args) > _task_min_args(name) and type(args[-1]) is str:
+        ex.require(f"connection:{args[-1]}", f"The connection '{args[-1]}'")
     limits = ex.limits
     if ex.task_calls >= limits.task_calls:
         raise BudgetExceeded(f"More than {limits.task_calls} integration task calls in one run", limit="task_calls")
@@ -270,6 +277,13 @@ def task(ex: Execution, name: str, *args: Any) -> Any:
     if provider is None:
         raise not_available(f"The task {name}")
     return from_host(provider(ex, name, args), limits.data_nesting)
+
+
+@functools.cache
+def _task_min_args(name: str) -> int:
+    from deluge import catalog
+
+    return min((e.min_args for e in catalog.load().functions(name)), default=0)
 
 
 _POSTING = re.compile(r"^(post|send|create|add|update|upload|insert|delete|remove|share|invite|trigger|execute)",

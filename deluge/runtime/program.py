@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from deluge.capabilities import Grant
 from deluge.errors import BudgetExceeded, DelugeError, DelugeRuntimeError, ParseError
 from deluge.limits import DEFAULT_LIMITS, Limits
 from deluge.runtime import helpers, watchdog
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 
 VERSION = "0.1.0"
 
-Grant = None | str | Iterable[str]
+GrantLike = None | str | Iterable[str] | Grant
+"""What `run()` takes as a grant: nothing (deny all), "all", capabilities, or a `Grant`."""
 
 
 @attrs.frozen
@@ -116,7 +118,7 @@ class Program:
         self,
         context: dict[str, Any] | None = None,
         *,
-        grant: Grant = None,
+        grant: GrantLike = None,
         limits: Limits | None = None,
         host: Any = None,
         timezone: str = "UTC",
@@ -189,16 +191,12 @@ class Program:
                              http_calls=ex.http_calls)
         return result
 
-    def _prepare(self, context: dict[str, Any] | None, grant: Grant, limits: Limits,
+    def _prepare(self, context: dict[str, Any] | None, grant: GrantLike, limits: Limits,
                  host: Any, timezone: str = "UTC", spent: float = 0.0) -> tuple[Execution, list[Any]]:
         context = dict(context or {})
         zoho = context.pop("zoho", None)
         system, clock = _system_overrides(zoho, limits)
-        if grant is not None and not isinstance(grant, str):
-            grant = frozenset(grant)
-        elif isinstance(grant, str) and grant != "all":
-            grant = frozenset([grant])
-        ex = Execution(limits=limits, grant=grant, system=system, clock=clock, host=host, timezone=timezone,
+        ex = Execution(limits=limits, grant=Grant.of(grant), system=system, clock=clock, host=host, timezone=timezone,
                        spent=spent)
         values = {}
         for key, value in context.items():
