@@ -1,7 +1,9 @@
 """The `deluge` command line: thin wrappers over the public API (click).
 
-    deluge run FILE [--context JSON] [--json] [--grant CAP]... [--limit NAME=VALUE]...
-    deluge check FILE...
+    deluge run FILE [--context JSON] [--json] [--allow CAP]... [--allow-all] [--limit NAME=VALUE]...
+    deluge check FILE... [--json]
+    deluge consent FILE [--json]
+    deluge grants list [--all] | deluge grants revoke FILE|--all
     deluge parse FILE --json
     deluge compile --python FILE
     deluge doc NAME | deluge doc --list [GROUP]
@@ -284,7 +286,6 @@ def doc(name: str | None, list_group: bool) -> None:
 def _run_grant(program: Any, file: str, allowed: tuple[str, ...], allow_all: bool, ask: bool | None,
                grants_db: str | None) -> Any:
     """The grant `deluge run` gives: --allow, the stored grant of this file, and the user's answer."""
-    from deluge.analysis.manifest import analyze
     from deluge.analysis.prompt import describe
     from deluge.capabilities import Grant, valid
     from deluge.host import local
@@ -294,7 +295,7 @@ def _run_grant(program: Any, file: str, allowed: tuple[str, ...], allow_all: boo
     for capability in allowed:
         if not valid(capability.strip()) and capability != "all":
             _usage(f"{capability!r} is not a capability (api:HOST, task:zoho.x.y, connection:NAME, mail:send)")
-    manifest = analyze(program.source)
+    manifest = program.manifest
     if not local.asked_for(manifest):
         return Grant.of(list(allowed))
     interactive = ask if ask is not None else (sys.stdin.isatty() and sys.stderr.isatty())

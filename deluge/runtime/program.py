@@ -33,6 +33,7 @@ from deluge.runtime.watchdog import Interrupted
 from deluge.syntax.datetext import DateTextError, recognise_date
 
 if TYPE_CHECKING:
+    from deluge.analysis.manifest import Manifest
     from deluge.syntax import nodes as n
 
 VERSION = "0.1.0"
@@ -95,6 +96,7 @@ class Program:
     _module: Any = None
     _python: Any = None
     _limits: Limits = DEFAULT_LIMITS
+    _manifest: Any = None
 
     @property
     def module(self) -> n.Module:
@@ -102,6 +104,15 @@ class Program:
         if self._module is None:
             object.__setattr__(self, "_module", _build(self.source, self._limits)._module)
         return self._module  # type: ignore[no-any-return]
+
+    @property
+    def manifest(self) -> Manifest:
+        """What the script can reach outside itself, for a host's consent check (made once)."""
+        if self._manifest is None:
+            from deluge.analysis.manifest import analyze
+
+            object.__setattr__(self, "_manifest", analyze(self.module))
+        return self._manifest  # type: ignore[no-any-return]
 
     @property
     def python(self) -> ast.Module:
