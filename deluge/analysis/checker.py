@@ -373,6 +373,10 @@ class Checker:
         if target.kind == "unknown":
             self.error(f"Unknown function '{expr.name}'{self.suggest(expr.name)}", expr.line, expr.column)
             return
+        if target.kind == "sysvar_method" and not self.catalog.knows(target.name):
+            # `zoho.currentdate.foo()`: a method no catalog lists, as for any other receiver (D3)
+            self.error(f"Unknown function '{target.name}'{self.suggest(target.name)}", expr.line, expr.column)
+            return
         if target.kind == "user":
             fn = self.functions[function_key(target.name)]
             if len(expr.args) != len(fn.params):

@@ -36,9 +36,8 @@ Codes of warnings (this module):
   leaves method arity to the run (D16), so this is a warning: the call is a runtime
   error when it runs. The same for a method called on a system variable
   (`zoho.currentdate.addDay()`).
-- `unknown-method`: a method called on a system variable (`zoho.currentdate.foo()`)
-  whose name no catalog row knows. The checker does not report it today (the call is a
-  runtime error), so it is a warning here.
+- A method called on a system variable (`zoho.currentdate.foo()`) whose name no catalog
+  row knows is the checker's error (D3), reported as `unknown-method`.
 - `read-before-assign`: a top-level variable read before any assignment that is not a
   deluge object a platform handler binds (`user`, `chat`, `arguments`, ...:
   PLATFORM.md, platform-objects.tsv) nor Creator's `input`: it must come from the run's
@@ -222,6 +221,9 @@ class _Linter:
 
     def checker_errors(self) -> list[Diagnostic]:
         positions = frozenset((m.name_line, m.name_column) for m in n.walk(self.module) if type(m) is n.MethodCall)
+        positions |= frozenset(  # `zoho.currentdate.foo()`: a method of a system variable
+            (c.line, c.column) for c in n.walk(self.module)
+            if type(c) is n.Call and resolve_call(c.name, self.catalog, self.result.functions).kind == "sysvar_method")
         out = []
         for error in self.result.errors:
             line, column = error.line or 1, error.column or 1
@@ -428,10 +430,7 @@ class _Linter:
         if target.kind != "sysvar_method":
             return
         if not self.catalog.knows(target.name):
-            self.warn("unknown-method",
-                      f"Unknown function '{target.name}' on the system variable '{target.system}'"
-                      " (a runtime error when it runs)", node)
-            return
+            return  # the checker's error (D3)
         forms = _method_forms(self.catalog, target.name)
         if forms and not _fits(forms, len(node.args)):
             self.warn("arity", _method_arity_message(target.name, forms, len(node.args)), node)

@@ -254,7 +254,7 @@ def test_a_method_unavailable_in_the_sandbox_has_no_arity_to_check() -> None:
 def test_methods_on_system_variables() -> None:
     source = "x = zoho.currentdate.addDay();\ny = zoho.currentdate.foo();\nz = zoho.currentdate.addDay(1);\n" \
              "info x + y + z;"
-    assert found(source) == [("warning", "arity", 1, 5), ("warning", "unknown-method", 2, 5)]
+    assert found(source) == [("warning", "arity", 1, 5), ("error", "unknown-method", 2, 5)]
 
 
 # ---------------------------------------------------------------- reads from the context
