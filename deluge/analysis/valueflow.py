@@ -47,6 +47,10 @@ WIDEN_AFTER = 2
 MAX_INLINE_DEPTH = 24
 """Deepest chain of script-function calls followed with argument values; deeper ones are
 analysed with unknown parameters."""
+BASE_WORK = 50_000
+"""Statements and expressions the walk may visit, plus 3 per node of the script (a call tree
+or nested loops can make it revisit code exponentially often; real scripts visit a few
+hundred). Past it, `coarse` answers instead: a script a host analyses cannot hold it up."""
 
 CATEGORIES = {
     **dict.fromkeys(("user", "access", "app_info"), "user"),
@@ -254,8 +258,8 @@ def url_capabilities(value: Val) -> set[str]:
 
 # ---------------------------------------------------------------- the walk
 
-class _Jump(Exception):
-    pass
+class _TooComplex(Exception):
+    """The walk used up its budget of work."""
 
 
 @attrs.define
@@ -288,6 +292,8 @@ class Walker:
         self.breaks: list[list[State]] = []
         self.continues: list[list[State]] = []
         self.in_loop = 0
+        self.work = 0
+        self.max_work = BASE_WORK + 3 * sum(1 for _ in n.walk(module))
 
     # ------------------------------------------------------------ results
 
@@ -436,6 +442,9 @@ class Walker:
         return state
 
     def stmt(self, stmt: n.Stmt, state: State) -> State | None:
+        self.work += 1
+        if self.work > self.max_work:
+            raise _TooComplex
         method = getattr(self, "stmt_" + type(stmt).__name__, None)
         if method is None:
             for child in _expressions(stmt):
@@ -602,6 +611,7 @@ class Walker:
     # ------------------------------------------------------------ expressions
 
     def expr(self, expr: n.Expr, state: State) -> Val:
+        self.work += 1
         method = getattr(self, "expr_" + type(expr).__name__, None)
         if method is None:
             for child in _expressions(expr):
@@ -882,4 +892,66 @@ def _expressions(node: n.Node) -> list[n.Expr]:
 
 
 def collect(module: n.Module, catalog: Catalog) -> Manifest:
-    return Walker(module, catalog).run()
+    walker = Walker(module, catalog)
+    try:
+        return walker.run()
+    except _TooComplex:
+        return coarse(module, catalog, walker)
+
+
+def coarse(module: n.Module, catalog: Catalog, walker: Walker) -> Manifest:
+    """A cruder manifest that costs one pass over the tree: every use anywhere in the text
+    counts (dead code too), a URL's host only when its text begins the expression, a
+    connection only when it is a literal, and every deluge object the script names is read
+    whole. It holds whatever the script does, like the full walk, only with less detail."""
+    out = Walker.__new__(Walker)
+    out.uses = {}
+    out.touched, out.consumed = {}, {}
+    functions = walker.functions
+    for node in n.walk(module):
+        if isinstance(node, n.Name) and node.name in walker.free and node.name in walker.objects:
+            out.consumed.setdefault((node.name,), set()).add(node.line)
+        elif isinstance(node, n.TaskStmt):
+            if node.kind == "sendmail":
+                out.use("mail:send", node.line, "user")
+                continue
+            entries = {e.key: e.value for e in node.entries}
+            connection = entries.get("connection")
+            auth: Auth = "user" if connection is not None else "none"
+            for capability in url_capabilities(_leading_text(entries.get("url"))):
+                out.use(capability, node.line, auth)
+            if connection is not None:
+                for capability in connection_capabilities(_leading_text(connection, whole=True)):
+                    out.use(capability, node.line, "user")
+        elif isinstance(node, n.Call):
+            target = resolve_call(node.name, catalog, functions)
+            if target.kind == "task":
+                name = target.name
+                auth = "admin" if name.lower().endswith("asadmin") else "user"
+                out.use(f"task:{name}", node.line, auth, name.split(".")[1].lower() if name.count(".") >= 2 else "")
+                fewest = min((e.min_args for e in target.entries), default=0)
+                if len(node.args) > fewest:
+                    for capability in connection_capabilities(_leading_text(node.args[-1], whole=True)):
+                        out.use(capability, node.line, auth)
+            elif target.kind == "builtin":
+                capability = next((e.capability for e in target.entries if e.capability), "")
+                if capability == "api:HOST":
+                    url = node.args[0] if node.args else None
+                    for cap in url_capabilities(_leading_text(url)):
+                        out.use(cap, node.line, "none")
+                elif capability:
+                    out.use(capability, node.line, "user")
+    return out.manifest()
+
+
+def _leading_text(expr: n.Expr | None, whole: bool = False) -> Val:
+    """What a URL (or connection) expression is known to be without following any variable."""
+    if isinstance(expr, n.Text):
+        return text(expr.value)
+    if not whole and isinstance(expr, n.BinOp) and expr.op == "+":
+        left = expr.left
+        while isinstance(left, n.BinOp) and left.op == "+":
+            left = left.left
+        if isinstance(left, n.Text):
+            return Val(texts=frozenset([(left.value, False)]))
+    return UNKNOWN

@@ -145,3 +145,33 @@ def test_the_samples_are_there() -> None:
 def test_syntax_samples_are_covered(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     assert_covered(source, expect_asked=False)
+
+
+# ---------------------------------------------------------------- the coarse fallback
+
+def _coarse(source: str) -> frozenset[str]:
+    from deluge import catalog
+    from deluge.analysis.valueflow import Walker, coarse
+    from deluge.syntax.parser import parse
+
+    module = parse(source)
+    return coarse(module, catalog.load(), Walker(module, catalog.load())).capabilities
+
+
+def test_an_exponential_call_tree_falls_back_to_the_coarse_manifest() -> None:
+    depth = 24  # 2**24 walks of the innermost function if every call were followed
+    functions = "".join(f'string f{i}(string u)\n{{\n\ta = f{i + 1}(u + "a");\n\tb = f{i + 1}(u + "b");\n'
+                        f'\treturn a + b;\n}}\n' for i in range(depth))
+    functions += (f'string f{depth}(string u)\n{{\n\tr = zoho.crm.getRecords("Leads", 1, 2, "crm_main");\n'
+                  '\treturn getUrl(u);\n}\n')
+    source = functions + 'info f0("https://x.example/");\ninfo user.get("email");\n'
+    manifest = analyze(source)
+    assert manifest.capabilities == {"api:*", "connection:crm_main", "task:zoho.crm.getRecords", "object:user"}
+    assert manifest.capabilities == _coarse(source)
+
+
+@pytest.mark.parametrize("source", [*TRICKY.values(), *(p.read_text(encoding="utf-8") for p in SAMPLE_FILES[:40])])
+def test_the_coarse_manifest_covers_the_full_one(source: str) -> None:
+    full = Grant(analyze(source).capabilities)
+    rough = Grant(_coarse(source))
+    assert all(rough.allows(c) for c in full.capabilities), sorted(full.capabilities - _coarse(source))
