@@ -1,6 +1,7 @@
 """The `deluge` command line: thin wrappers over the public API (click).
 
     deluge run FILE [--context JSON] [--json] [--allow CAP]... [--allow-all] [--limit NAME=VALUE]...
+               [--connections TOML] [--allow-address ADDR]... [--dc DC] [--record|--replay CASSETTE]
     deluge check FILE... [--json]
     deluge consent FILE [--json]
     deluge grants list [--all] | deluge grants revoke FILE|--all
@@ -112,8 +113,18 @@ def main(ctx: click.Context) -> None:
               help="Ask before running for what is not allowed yet (default: only on a terminal).")
 @click.option("--grants-db", metavar="PATH", help="The grant store (default: DELUGE_GRANTS_DB or the data folder).")
 @click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", help="Change a limit, e.g. steps=5000.")
+@click.option("--connections", metavar="TOML", envvar="DELUGE_CONNECTIONS",
+              help="The connections scripts may name (TOML; see samples/connections.example.toml).")
+@click.option("--tokens", metavar="JSON", help="Where refreshed OAuth tokens are kept (default: the data folder).")
+@click.option("--allow-address", "addresses", multiple=True, metavar="ADDR",
+              help="Let requests reach this private address or network (e.g. 127.0.0.1 for a local server).")
+@click.option("--dc", metavar="DC", help="Zoho data centre of the Cliq and CRM APIs: com, eu, in, com.au, jp, ca, ...")
+@click.option("--record", metavar="CASSETTE", help="Record every HTTP exchange of the run into a cassette file.")
+@click.option("--replay", metavar="CASSETTE", help="Answer every HTTP request from a cassette file; no network.")
 def run(file: str, context_file: str | None, as_json: bool, grants: tuple[str, ...], allow_all: bool,
-        ask: bool | None, grants_db: str | None, limits: tuple[str, ...]) -> None:
+        ask: bool | None, grants_db: str | None, limits: tuple[str, ...], connections: str | None,
+        tokens: str | None, addresses: tuple[str, ...], dc: str | None, record: str | None,
+        replay: str | None) -> None:
     """Run a script and print its info output and returned value.
 
     Before it runs, the script's network, task, connection and mail uses are compared with
@@ -133,10 +144,14 @@ def run(file: str, context_file: str | None, as_json: bool, grants: tuple[str, .
         result = deluge.Result(error=exc)
     else:
         grant = _run_grant(program, file, grants, allow_all or "all" in grants, ask, grants_db)
+        host = _host(connections, tokens, addresses, dc, record, replay)
         try:
-            result = program.run(context, grant=grant, limits=run_limits, spent=time.perf_counter() - started)
+            result = program.run(context, grant=grant, limits=run_limits, host=host,
+                                 spent=time.perf_counter() - started)
         except (TypeError, ValueError) as exc:  # a context the interpreter cannot take
             _usage(str(exc))
+        finally:
+            host.close()
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
     else:
@@ -281,6 +296,23 @@ def doc(name: str | None, list_group: bool) -> None:
     click.echo(f"group: {first.group}")
     if first.ref:
         click.echo(f"reference: {first.ref}")
+
+
+def _host(connections: str | None, tokens: str | None, addresses: tuple[str, ...], dc: str | None,
+          record: str | None, replay: str | None) -> Any:
+    """The host of a command-line run: the real network under the policy, Cliq and CRM tasks."""
+    from deluge.host.host import Host
+    from deluge.host.local import default_store_path
+
+    if record and replay:
+        _usage("--record and --replay exclude each other")
+    if connections and tokens is None:
+        tokens = str(default_store_path().with_name("tokens.json"))
+    try:
+        return Host.configure(connections=connections, tokens=tokens, allow=addresses, dc=dc,
+                              record=record, replay=replay)
+    except (OSError, ValueError) as exc:
+        _usage(str(exc))
 
 
 def _run_grant(program: Any, file: str, allowed: tuple[str, ...], allow_all: bool, ask: bool | None,

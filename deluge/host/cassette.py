@@ -45,6 +45,8 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlu
 
 import httpx
 
+from deluge.errors import DelugeRuntimeError
+
 __all__ = ["CREDENTIAL_FIELDS", "CREDENTIAL_HEADERS", "CassetteMismatch", "RecordingTransport",
            "ReplayTransport", "load", "mask_text"]
 
@@ -65,8 +67,9 @@ MATCH_FIELDS = ("method", "url", "host", "path", "query", "body")
 Secrets = Iterable[str] | Callable[[], Iterable[str]]
 
 
-class CassetteMismatch(LookupError):
-    """A replayed request has no (unused) recording: the cassette is stale or the code changed."""
+class CassetteMismatch(DelugeRuntimeError, LookupError):
+    """A replayed request has no (unused) recording: the cassette is stale or the code changed.
+    A runtime error of the run, at the line of the request (a script's `try` may catch it)."""
 
 
 # ---------------------------------------------------------------- masking
@@ -240,9 +243,11 @@ class RecordingTransport(httpx.BaseTransport):
     token refreshed during the recording is masked too). `fields` adds credential field names.
     """
 
-    def __init__(self, inner: httpx.BaseTransport, path: str | os.PathLike[str], *, secrets: Secrets = (),
+    def __init__(self, inner: httpx.BaseTransport | None, path: str | os.PathLike[str], *, secrets: Secrets = (),
                  fields: Iterable[str] = ()) -> None:
         self.inner = inner
+        """The transport recorded; None records around `HostHttp`'s own pinned transport, call by call
+        (`wrap`), so the network policy's address pinning holds while recording."""
         self.path = Path(path)
         self._secrets_source = secrets
         self._seen: set[str] = set()
@@ -251,9 +256,20 @@ class RecordingTransport(httpx.BaseTransport):
         self._lock = threading.Lock()
         self._closed = False
 
+    def wrap(self, inner: httpx.BaseTransport) -> httpx.BaseTransport:
+        """A transport for one `HostHttp` call: `inner` (its pinned transport), recorded here."""
+        if self.inner is not None:
+            return self  # records around its own inner transport (tests)
+        return _RecordingCall(self, inner)
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.inner is None:
+            raise RuntimeError("a RecordingTransport without an inner transport only records through HostHttp")
+        return self.record(self.inner, request)
+
+    def record(self, inner: httpx.BaseTransport, request: httpx.Request) -> httpx.Response:
         request.read()
-        response = self.inner.handle_request(request)
+        response = inner.handle_request(request)
         try:
             body = response.read()  # decoded: the cassette stores what the client sees
         finally:
@@ -282,7 +298,22 @@ class RecordingTransport(httpx.BaseTransport):
         try:
             _write(self.path, self.exchanges)
         finally:
-            self.inner.close()
+            if self.inner is not None:
+                self.inner.close()
+
+
+class _RecordingCall(httpx.BaseTransport):
+    """One call's pinned transport, recorded into a shared `RecordingTransport`."""
+
+    def __init__(self, recorder: RecordingTransport, inner: httpx.BaseTransport) -> None:
+        self.recorder = recorder
+        self.inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.recorder.record(self.inner, request)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 class ReplayTransport(httpx.BaseTransport):

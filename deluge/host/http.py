@@ -21,10 +21,12 @@ waiting within a quarter of a second. No `httpx.Client` is involved: requests go
 straight to the transport, so proxy variables of the environment, cookie jars and
 automatic redirects never apply.
 
-A `transport` given to `HostHttp` (tests, cassettes) replaces the pinned one; the
-policy checks, resolution included, still run on every URL unless the transport
-has a true `replay` attribute (a cassette that never touches the network opts
-out of resolution and address checks that way, and only of those).
+A `transport` given to `HostHttp` (tests, cassettes) replaces the pinned one, or,
+when it has a `wrap(inner)` method (a cassette recorder), wraps each call's pinned
+transport, so recording keeps the address pinning; the policy checks, resolution
+included, still run on every URL unless the transport has a true `replay` attribute
+(a cassette that never touches the network opts out of resolution and address
+checks that way, and only of those).
 
 Redirects are followed by hand, at most `policy.max_redirects`; each target goes
 through the checks again, including `ex.require(api_capability(url))` when it
@@ -364,10 +366,16 @@ class _Call:
             self.deadline = ex.deadline
         self.response_limit: int = limits.response_bytes
         self.backend = _PinnedBackend(http.network, self.deadline, self.stopped)
-        self.own_transport = http.transport is None
-        self.transport: httpx.BaseTransport = (
-            _PinnedTransport(http.ssl_context(), self.backend) if http.transport is None else http.transport)
-        self.checks_addresses = not getattr(http.transport, "replay", False)
+        given = http.transport
+        wrap = getattr(given, "wrap", None)
+        if given is None:
+            self.transport: httpx.BaseTransport = _PinnedTransport(http.ssl_context(), self.backend)
+        elif wrap is not None:  # a recorder around this call's own pinned transport
+            self.transport = wrap(_PinnedTransport(http.ssl_context(), self.backend))
+        else:
+            self.transport = given
+        self.own_transport = self.transport is not given
+        self.checks_addresses = not getattr(given, "replay", False)
         self.first: httpx.URL | None = None
 
     def stopped(self) -> bool:

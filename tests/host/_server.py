@@ -47,6 +47,8 @@ class Server(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.hits: list[tuple[str, str]] = []
+        self.requests: list[dict[str, Any]] = []
+        """Every request in full: method, path, query, headers (lower-case names), body bytes."""
         self.tokens: list[dict[str, str]] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -113,6 +115,9 @@ class Handler(BaseHTTPRequestHandler):
         path, query = parts.path, parse_qs(parts.query)
         self.server.record(self.command, path)
         data = self.body()
+        with self.server.lock:
+            self.server.requests.append({"method": self.command, "path": path, "query": parts.query,
+                                         "headers": {k.lower(): v for k, v in self.headers.items()}, "body": data})
         arg = {k: v[0] for k, v in query.items()}
         if path == "/echo" or path.startswith("/echo/"):
             text = data.decode("utf-8", "replace")

@@ -67,7 +67,10 @@ def test_limit_and_grant_options(tmp_path: Path) -> None:
     assert code == 1 and "budget" in err
     script.write_text('r = invokeurl [ url: "https://api.example.com/x" ];')
     assert "consent" in invoke("run", str(script))[2]
-    assert "consent" not in invoke("run", str(script), "--grant", "api:api.example.com")[2]
+    empty = tmp_path / "empty.json"  # a cassette without recordings: no test reaches the internet
+    empty.write_text('{"version": 1, "exchanges": []}')
+    code, _, err = invoke("run", str(script), "--grant", "api:api.example.com", "--replay", str(empty))
+    assert code == 1 and "consent" not in err and "runtime error: No recorded exchange for GET" in err, err
 
 
 def test_check_reports_every_error(tmp_path: Path) -> None:

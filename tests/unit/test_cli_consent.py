@@ -32,6 +32,18 @@ def script(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def cassette(tmp_path: Path) -> str:
+    """The API's answer, recorded: runs that reach the network replay it (no test uses the internet)."""
+    path = tmp_path / "api.json"
+    exchange = {"request": {"method": "GET", "url": "https://api.example.com/v1/items", "headers": [],
+                            "body": {"text": ""}},
+                "response": {"status": 200, "headers": ["content-type: application/json"],
+                             "body": {"text": '{"items": [1, 2]}'}}}
+    path.write_text(json.dumps({"version": 1, "exchanges": [exchange]}))
+    return str(path)
+
+
 def invoke(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
     result = CliRunner().invoke(main, list(args), input=stdin)
     return result.exit_code, result.stdout, result.stderr
@@ -70,14 +82,17 @@ def test_not_interactive_denies_what_is_not_allowed(script: Path) -> None:
     assert "consent error" in err and "api:api.example.com" in err
 
 
-def test_allow_covers_only_what_it_names(script: Path) -> None:
+def test_allow_covers_only_what_it_names(script: Path, cassette: str) -> None:
     ctx = str(script.parent / "ctx.json")
-    code, _, err = invoke("run", str(script), "--context", ctx, "--allow", "task:zoho.cliq.postToChannel")
+    code, _, err = invoke("run", str(script), "--context", ctx, "--replay", cassette,
+                          "--allow", "task:zoho.cliq.postToChannel")
     assert code == 1 and "consent error" in err and "api:api.example.com" in err  # the task only
-    code, _, err = invoke("run", str(script), "--context", ctx, "--allow", "api:api.example.com")
-    assert code == 1 and "consent" not in err  # allowed; fails only because no network is configured
-    code, _, err = invoke("run", str(script), "--context", ctx, "--allow-all")
-    assert code == 1 and "consent" not in err  # allowed; fails later only because no network is configured
+    code, out, err = invoke("run", str(script), "--context", ctx, "--replay", cassette,
+                            "--allow", "api:api.example.com")
+    assert code == 1 and out == "start Ann\n" and "consent error" in err and "task:zoho.cliq.postToChannel" in err
+    code, out, err = invoke("run", str(script), "--context", ctx, "--replay", cassette, "--allow-all")
+    # allowed; the task then needs the Cliq connection, which this host does not have
+    assert code == 1 and "consent" not in err and "cliq_system" in err, err
 
 
 def test_a_bad_capability_is_a_usage_error(script: Path) -> None:
@@ -93,14 +108,14 @@ def test_asking_no_denies_and_remembers_nothing(script: Path) -> None:
     assert invoke("grants", "list")[1] == "no grants\n"
 
 
-def test_asking_yes_remembers_until_revoked(script: Path) -> None:
+def test_asking_yes_remembers_until_revoked(script: Path, cassette: str) -> None:
     ctx = str(script.parent / "ctx.json")
-    code, _, err = invoke("run", "--ask", str(script), "--context", ctx, stdin="y\n")
+    code, _, err = invoke("run", "--ask", str(script), "--context", ctx, "--replay", cassette, stdin="y\n")
     assert "Allow? [y/N]" in err and "consent error" not in err
     code, out, _ = invoke("grants", "list")
     assert "[active, until" in out and "api:api.example.com" in out and "task:zoho.cliq.posttochannel" in out
     # the next run does not ask: nothing is missing
-    code, _, err = invoke("run", "--ask", str(script), "--context", ctx, stdin="")
+    code, _, err = invoke("run", "--ask", str(script), "--context", ctx, "--replay", cassette, stdin="")
     assert "Allow?" not in err and "consent error" not in err
     # a changed script asks only for what is new
     mail = 'sendmail\n[\n\tfrom: zoho.adminuserid\n\tto: "a@b.c"\n\tsubject: "s"\n\tmessage: "m"\n];\n'
