@@ -53,7 +53,14 @@ def _text(data: bytes) -> str | None:
 
 
 def _report(error: DelugeError, data: bytes, name: str) -> None:
-    click.echo(error.format(_text(data), name), err=True)
+    """Prints an error with its excerpt; on a terminal (and without NO_COLOR) the excerpt line is coloured."""
+    source = _text(data)
+    report = error.format(source, name)
+    from deluge.syntax.highlight import colour_excerpt, should_colour
+
+    if should_colour(sys.stderr):
+        report = colour_excerpt(report, source, error.line)
+    click.echo(report, err=True)
 
 
 def _limits(values: tuple[str, ...]) -> Limits | None:
@@ -296,6 +303,51 @@ def doc(name: str | None, list_group: bool) -> None:
     click.echo(f"group: {first.group}")
     if first.ref:
         click.echo(f"reference: {first.ref}")
+
+
+@main.command()
+@click.option("--context", "context_file", metavar="JSON_FILE",
+              help="Bind the keys of a JSON object as variables first (as :context does).")
+@click.option("--allow", "--grant", "grants", multiple=True, metavar="CAPABILITY",
+              help="Allow a capability without asking (api:HOST, task:zoho.x.y, connection:NAME, mail:send).")
+@click.option("--allow-all", is_flag=True, help="Allow every capability without asking.")
+@click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE",
+              help="Change a limit of each input (the interactive budgets), e.g. steps=5000.")
+@click.option("--connections", metavar="TOML", envvar="DELUGE_CONNECTIONS",
+              help="The connections scripts may name (TOML; see samples/connections.example.toml).")
+@click.option("--allow-address", "addresses", multiple=True, metavar="ADDR",
+              help="Let requests reach this private address or network.")
+@click.option("--dc", metavar="DC", help="Zoho data centre of the Cliq and CRM APIs: com, eu, in, com.au, jp, ca, ...")
+@click.option("--vi", is_flag=True, help="Vi key bindings (Emacs bindings otherwise).")
+def repl(context_file: str | None, grants: tuple[str, ...], allow_all: bool, limits: tuple[str, ...],
+         connections: str | None, addresses: tuple[str, ...], dc: str | None, vi: bool) -> None:
+    """Start the interactive shell: variables persist between inputs, an expression shows its
+    value and type, and :help lists the commands. Each input runs within the interactive budgets;
+    what an input needs beyond --allow is asked for."""
+    from deluge.repl import Session, run_repl
+
+    changes: dict[str, str] = {}
+    for item in limits:
+        key, sep, value = item.partition("=")
+        if not sep:
+            _usage(f"--limit needs NAME=VALUE, not {item!r}")
+        changes[key.strip()] = value.strip()
+    try:
+        session_limits = Limits.interactive().with_values(changes)
+    except ValueError as exc:
+        _usage(str(exc))
+    context = _context(context_file)
+    host = _host(connections, None, addresses, dc, None, None)
+    session = Session(limits=session_limits, grant="all" if allow_all or "all" in grants else list(grants),
+                      host=host)
+    try:
+        if context:
+            reply = session.bind(context)
+            if reply.text:
+                click.echo(reply.text)
+        run_repl(session, vi=vi)
+    finally:
+        host.close()
 
 
 def _host(connections: str | None, tokens: str | None, addresses: tuple[str, ...], dc: str | None,

@@ -4,7 +4,8 @@ Script text never reaches Python's compiler: every Python node is built here
 from our own nodes. The generated code uses only mangled local names (`v_total`),
 constants, control flow and calls of the helpers in `helpers.namespace()`; it
 never reads an attribute or a subscript of a value a script controls (the only
-attribute it touches is `_ex.left`, the step countdown of our own `Execution`).
+attribute it touches is `_ex.left`, the step countdown of our own `Execution`, and
+`_ex.variables` when compiled with `capture`).
 
 Shape of the output:
 
@@ -19,6 +20,11 @@ Shape of the output:
 
     def __main__(_ex, v_user):       # the top-level statements; free names are parameters
 
+With `capture` (an interactive session), the top-level function also stores its variables
+into the execution as it exits, even when the run fails halfway (`_ex.variables = {...}` in
+its `finally`), and the `given` names (the session's variables) that the script assigns
+become parameters too, so assigning one only in a branch not taken keeps its earlier value.
+
 Steps are charged per segment on entry (a segment ends after an `if`, `for
 each` or `try`, whose bodies may leave early) and checked at loop back-edges
 and calls (LANGUAGE.md 8). A statement that calls a function of the script is
@@ -32,6 +38,7 @@ from __future__ import annotations
 import ast
 import datetime as _dt
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from deluge.analysis.checker import TYPE_WORDS, CheckResult
@@ -833,7 +840,7 @@ class ProgramCompiler:
     """Compiles a whole module: the functions, the main body, and the constants they share."""
 
     def __init__(self, module: n.Module, check: CheckResult, catalog: Catalog, optimize: bool = True,
-                 metered: bool = True) -> None:
+                 metered: bool = True, capture: bool = False, given: Iterable[str] = ()) -> None:
         self.module = module
         self.catalog = catalog
         self.optimize = optimize
@@ -842,6 +849,11 @@ class ProgramCompiler:
         """False compiles without static types or specialized loops (tests compare the two)."""
         self.functions = check.functions
         self.free_names = list(check.free_names)
+        self.capture = capture
+        """Store the top-level variables into `_ex.variables` on exit (an interactive session)."""
+        if given:
+            known = set(self.free_names)
+            self.free_names += sorted(set(given) & assigned_in(module.body) - known)
         self.globals: dict[str, Any] = {}
         self.recipes: dict[str, tuple[Any, ...]] = {}
         """How to rebuild each entry of `globals` from plain data (for the compiled-program cache)."""
@@ -950,13 +962,16 @@ class ProgramCompiler:
             start.append(ast.Assign(targets=[_store("v_input")], value=_name("_NOINPUT")))
         if local_inits:
             start.append(ast.Assign(targets=[_store(x) for x in local_inits], value=_const(None)))
-        guarded = ast.Try(
-            body=[*prologue, *body],
-            handlers=[],
-            orelse=[],
-            finalbody=[ast.Assign(targets=[ast.Attribute(value=_name("_ex"), attr="left", ctx=ast.Store())],
-                                  value=_name("_s"))],
-        )
+        finalbody: list[ast.stmt] = [
+            ast.Assign(targets=[ast.Attribute(value=_name("_ex"), attr="left", ctx=ast.Store())], value=_name("_s"))
+        ]
+        if fn is None and self.capture:
+            names = sorted(fc.locals)
+            finalbody.append(ast.Assign(
+                targets=[ast.Attribute(value=_name("_ex"), attr="variables", ctx=ast.Store())],
+                value=ast.Dict(keys=[_const(name) for name in names], values=[_name(f"v_{name}") for name in names]),
+            ))
+        guarded = ast.Try(body=[*prologue, *body], handlers=[], orelse=[], finalbody=finalbody)
         func = ast.FunctionDef(
             name=ident,
             args=ast.arguments(
@@ -982,10 +997,12 @@ class ProgramCompiler:
 
 
 def compile_module(module: n.Module, check: CheckResult, catalog: Catalog, *, optimize: bool = True,
-                   metered: bool = True) -> tuple[ast.Module, dict[str, Any], list[str], dict[str, tuple[Any, ...]]]:
+                   metered: bool = True, capture: bool = False, given: Iterable[str] = ()
+                   ) -> tuple[ast.Module, dict[str, Any], list[str], dict[str, tuple[Any, ...]]]:
     """The Python module of a checked script, the extra globals it needs (and how to rebuild
-    them from plain data), and its free names."""
-    compiler = ProgramCompiler(module, check, catalog, optimize, metered)
+    them from plain data), and its free names (with `given`, those of them the script assigns
+    too). `capture`: see the module's docstring."""
+    compiler = ProgramCompiler(module, check, catalog, optimize, metered, capture, given)
     tree = compiler.compile()
     return tree, compiler.globals, compiler.free_names, compiler.recipes
 

@@ -64,6 +64,9 @@ class Result:
     """The rendering of that value, or None when the script returned nothing."""
     error: DelugeError | None = None
     stats: Stats = attrs.field(factory=Stats)
+    variables: dict[str, Any] | None = None
+    """For a program compiled with `capture` (a REPL session): its top-level variables as the run
+    ended, also when it failed halfway; None otherwise, or when the run never started."""
 
     @property
     def ok(self) -> bool:
@@ -135,6 +138,7 @@ class Program:
         timezone: str = "UTC",
         cancel: Any = None,
         spent: float = 0.0,
+        variables: dict[str, Any] | None = None,
     ) -> Result:
         """Runs the program once. Script faults come back in `Result.error`, never raised.
 
@@ -143,7 +147,9 @@ class Program:
         run within about 20 ms (even inside a long built-in) with a `budget` error whose
         limit is "cancelled". `spent` is the wall time already used for this run before it
         starts, in seconds: `deluge.run` passes the time it took to parse and compile the
-        script, which counts against `wall_time` (LANGUAGE.md 8).
+        script, which counts against `wall_time` (LANGUAGE.md 8). `variables` binds names as
+        the context does, but to Deluge values that are passed as they are, not converted or
+        copied: a REPL session hands back the `Result.variables` of its earlier inputs.
         """
         limits = limits or DEFAULT_LIMITS
         started = time.perf_counter() - spent
@@ -152,7 +158,7 @@ class Program:
                                    "of wall time", limit="wall_time", line=1, column=1)
             return Result(error=error, stats=Stats(elapsed=spent))
         try:
-            ex, args = self._prepare(context, grant, limits, host, timezone, spent)
+            ex, args = self._prepare(context, grant, limits, host, timezone, spent, variables)
         except DelugeError as exc:
             return Result(error=exc, stats=Stats(elapsed=time.perf_counter() - started))
         ex.cancel_event = cancel
@@ -190,7 +196,7 @@ class Program:
             error = BudgetExceeded(
                 f"The script executed more than {ex.max_steps} steps (statements and loop iterations)",
                 limit="steps", line=self.source.rstrip().count("\n") + 1)
-        result = Result(output=ex.output, error=error)
+        result = Result(output=ex.output, error=error, variables=getattr(ex, "variables", None))
         if error is None and value is not helpers.NO_RETURN:
             result.value = value
             try:
@@ -202,8 +208,9 @@ class Program:
                              http_calls=ex.http_calls)
         return result
 
-    def _prepare(self, context: dict[str, Any] | None, grant: GrantLike, limits: Limits,
-                 host: Any, timezone: str = "UTC", spent: float = 0.0) -> tuple[Execution, list[Any]]:
+    def _prepare(self, context: dict[str, Any] | None, grant: GrantLike, limits: Limits, host: Any,
+                 timezone: str = "UTC", spent: float = 0.0,
+                 variables: dict[str, Any] | None = None) -> tuple[Execution, list[Any]]:
         context = dict(context or {})
         zoho = context.pop("zoho", None)
         system, clock = _system_overrides(zoho, limits)
@@ -214,6 +221,8 @@ class Program:
             if not isinstance(key, str):
                 raise TypeError("context keys must be text")
             values[key] = from_host(value, limits.data_nesting)
+        if variables:
+            values.update(variables)
         args = []
         for name, line, column in self.free_names:
             if name in values:
@@ -294,7 +303,8 @@ def _cache_key(text: str, limits: Limits) -> str:
 
 
 def compile_program(source: str | bytes, *, limits: Limits | None = None, cache: bool = True,
-                    disk_cache: bool = False, optimize: bool = True, metered: bool = True) -> Program:
+                    disk_cache: bool = False, optimize: bool = True, metered: bool = True,
+                    capture: bool = False, given: Iterable[str] = ()) -> Program:
     """Parses, checks and compiles a script; raises ParseError for anything Zoho would not save.
 
     `optimize=False` compiles without static types and specialized loops (the tests run
@@ -302,14 +312,23 @@ def compile_program(source: str | bytes, *, limits: Limits | None = None, cache:
     measuring what it costs only: such a program is not held to the step limit. With
     `disk_cache` (the command line's choice) a compiled program is also kept in the user's
     cache folder, so running the same script again skips the parser entirely.
+
+    `capture` (a REPL session) makes every run report the top-level variables in
+    `Result.variables`, also after a failure; the `given` names (the session's variables) that
+    the script assigns are read from the run's `variables` too, like free names, so a variable
+    the script assigns only in a branch not taken keeps its value.
     """
     from deluge.syntax.parser import decode
 
     limits = limits or DEFAULT_LIMITS
     text = decode(source)
     key = _cache_key(text, limits)
+    given = tuple(sorted(set(given)))
+    if capture or given:
+        disk_cache = False
+        key += hashlib.sha256("\0".join(("capture" if capture else "", *given)).encode()).hexdigest()
     if not optimize or not metered:
-        return _build(text, limits, optimize=optimize, metered=metered)
+        return _build(text, limits, optimize=optimize, metered=metered, capture=capture, given=given)
     if cache:
         with _cache_lock:
             program = _cache.get(key)
@@ -318,7 +337,7 @@ def compile_program(source: str | bytes, *, limits: Limits | None = None, cache:
                 return program
     program = _from_disk(key, text, limits) if disk_cache else None
     if program is None:
-        program = _build(text, limits, key if disk_cache else None)
+        program = _build(text, limits, key if disk_cache else None, capture=capture, given=given)
     if cache:
         with _cache_lock:
             _cache[key] = program
@@ -328,7 +347,7 @@ def compile_program(source: str | bytes, *, limits: Limits | None = None, cache:
 
 
 def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: bool = True,
-           metered: bool = True) -> Program:
+           metered: bool = True, capture: bool = False, given: tuple[str, ...] = ()) -> Program:
     from deluge import catalog as catalog_module
     from deluge.analysis.checker import check
     from deluge.runtime.compiler import compile_module, to_code
@@ -343,7 +362,8 @@ def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: 
         result = check(module, catalog)
         if result.errors:
             raise result.errors[0]
-        tree, extra, free, recipes = compile_module(module, result, catalog, optimize=optimize, metered=metered)
+        tree, extra, free, recipes = compile_module(module, result, catalog, optimize=optimize, metered=metered,
+                                                    capture=capture, given=given)
         code = to_code(tree)
     except RecursionError:  # a safety net: the parser refuses expressions nested this deep
         raise ParseError("The script nests too deeply to compile", line=1, column=1) from None
@@ -356,7 +376,7 @@ def _build(text: str, limits: Limits, disk_key: str | None = None, *, optimize: 
     namespace = helpers.namespace()
     namespace.update(extra)
     exec(code, namespace)  # the code object built above from our own Python AST, never from script text
-    free_names = tuple((name, *result.free_names[name]) for name in free)
+    free_names = tuple((name, *result.free_names.get(name, (1, 1))) for name in free)
     if disk_key is not None:
         from deluge.runtime import diskcache
 
